@@ -1,0 +1,141 @@
+"""Writes of the accounts app: role groups, people, site access, audit entries."""
+
+import json
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models, transaction
+from django.forms.models import model_to_dict
+from guardian.shortcuts import assign_perm
+
+from accounts.models import ROLE_GROUP_NAMES, AuditLogEntry, Role
+from accounts.permissions import SITE_ACCESS_PERMISSION
+
+User = get_user_model()
+
+# The apps whose data roles are about; Django's own and third-party tables stay
+# with superusers.
+ROLE_MANAGED_APPS = ("accounts", "employees", "attendance", "dashboard")
+
+
+def role_groups_sync(*, using: str = "default") -> None:
+    """Give the Admins group every permission of our apps and Viewers every view one.
+
+    The audit log is append-only for everyone, and site access is granted per person,
+    never through a role.
+    """
+    permissions = Permission.objects.using(using).filter(content_type__app_label__in=ROLE_MANAGED_APPS)
+    permissions = permissions.exclude(codename="access_site").exclude(
+        content_type__model="auditlogentry", codename__regex=r"^(add|change|delete)_"
+    )
+    admins, _ = Group.objects.using(using).get_or_create(name=ROLE_GROUP_NAMES[Role.ADMIN])
+    viewers, _ = Group.objects.using(using).get_or_create(name=ROLE_GROUP_NAMES[Role.VIEWER])
+    admins.permissions.set(permissions)
+    viewers.permissions.set(permissions.filter(codename__startswith="view_"))
+
+
+@transaction.atomic
+def user_create(
+    *,
+    username: str,
+    password: str | None,
+    role: Role,
+    sites: Iterable[models.Model] = (),
+    all_sites: bool = False,
+    email: str = "",
+) -> User:
+    """A staff member with one role, scoped to the given sites (or to all of them)."""
+    user = User.objects.create_user(username=username, password=password, email=email, is_staff=True)
+    user.groups.add(Group.objects.get(name=ROLE_GROUP_NAMES[role]))
+    if all_sites:
+        assign_perm(SITE_ACCESS_PERMISSION, user)
+    for site in sites:
+        assign_perm(SITE_ACCESS_PERMISSION, user, site)
+    return user
+
+
+@transaction.atomic
+def site_access_grant(*, actor, user, site) -> None:
+    assign_perm(SITE_ACCESS_PERMISSION, user, site)
+    audit_record(actor=actor, action=AuditLogEntry.Action.GRANT, instance=site, after={"user": user.username})
+
+
+def model_snapshot(instance: models.Model) -> dict:
+    """A JSON-safe copy of a row's fields, without the ones a model marks secret."""
+    secret_fields = set(getattr(instance, "AUDIT_EXCLUDED_FIELDS", ()))
+    values = {name: value for name, value in model_to_dict(instance).items() if name not in secret_fields}
+    return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    instance: models.Model,
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str = "",
+) -> AuditLogEntry:
+    """Append one audit entry; call it inside the transaction of the change it records."""
+    return AuditLogEntry.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_repr=getattr(actor, "username", "") or "system",
+        action=action,
+        content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True),
+        object_id=str(instance.pk),
+        object_repr=str(instance)[:200],
+        site_id=_site_id_of(instance),
+        before=before,
+        after=after,
+        reason=reason,
+    )
+
+
+def _site_id_of(instance: models.Model) -> int | None:
+    if instance._meta.label == "employees.Site":
+        return instance.pk
+    return getattr(instance, "site_id", None)
+
+
+@transaction.atomic
+def audited_create(*, actor, model: type[models.Model], fields: dict) -> models.Model:
+    """Validate, insert and audit one row; the shared path of plain CRUD services."""
+    instance = model(**fields)
+    instance.full_clean()
+    instance.save()
+    audit_record(actor=actor, action=AuditLogEntry.Action.CREATE, instance=instance, after=model_snapshot(instance))
+    return instance
+
+
+@transaction.atomic
+def audited_update(*, actor, instance: models.Model, fields: dict) -> models.Model:
+    before = model_snapshot(instance)
+    for name, value in fields.items():
+        setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()
+    audit_record(
+        actor=actor,
+        action=AuditLogEntry.Action.UPDATE,
+        instance=instance,
+        before=before,
+        after=model_snapshot(instance),
+    )
+    return instance
+
+
+@transaction.atomic
+def audited_delete(*, actor, instance: models.Model) -> None:
+    """Delete and audit; a row still referenced elsewhere is refused, not cascaded."""
+    before = model_snapshot(instance)
+    audit_record(actor=actor, action=AuditLogEntry.Action.DELETE, instance=instance, before=before)
+    try:
+        with transaction.atomic():
+            instance.delete()
+    except models.ProtectedError as error:
+        names = sorted({obj._meta.verbose_name_plural for obj in error.protected_objects})
+        raise ValidationError(f"{instance} is still used by {', '.join(names)}; remove or move those first.")

@@ -1,0 +1,4 @@
+from accounts.api import router
+
+app_name = "accounts"
+urlpatterns = router.urls

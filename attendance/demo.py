@@ -1,0 +1,159 @@
+"""The demo data set that `make run` loads into an empty database.
+
+Two sites in different time zones, departments, day and night shifts, ~30 employees,
+a kiosk per site, and a week of attendance recorded through the same service devices
+use, so sessions, night shifts and late arrivals look as they would in production.
+"""
+
+import random
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Role
+from accounts.services import user_create
+from attendance.models import AttendanceEvent, Device
+from attendance.services import attendance_event_record, device_create
+from employees.models import Department, Employee, Shift, Site
+
+FIRST_NAMES = [
+    "Ada",
+    "Ben",
+    "Chloe",
+    "Dev",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kemi",
+    "Liam",
+    "Maya",
+    "Nikolai",
+    "Olu",
+    "Priya",
+    "Quinn",
+    "Rosa",
+    "Sami",
+    "Tara",
+]
+LAST_NAMES = [
+    "Okafor",
+    "Schmidt",
+    "Tanaka",
+    "Silva",
+    "Novak",
+    "Haddad",
+    "Larsen",
+    "Mehta",
+    "Costa",
+    "Byrne",
+    "Kowalski",
+    "Nguyen",
+    "Moreau",
+    "Adeyemi",
+    "Ivanova",
+]
+
+
+@dataclass(frozen=True)
+class DemoDataset:
+    admin_username: str
+    admin_password: str | None
+    viewer_username: str
+    viewer_password: str | None
+    device_credentials: dict[str, str]
+
+
+def demo_dataset_exists() -> bool:
+    return Site.objects.exists()
+
+
+@transaction.atomic
+def demo_dataset_create(
+    *, admin_username: str, admin_password: str, viewer_password: str, seed: int = 7
+) -> DemoDataset:
+    rng = random.Random(seed)
+    User = get_user_model()
+    admin = User.objects.filter(username=admin_username).first()
+    if admin is None:
+        admin = user_create(username=admin_username, password=admin_password, role=Role.ADMIN, all_sites=True)
+        admin.is_superuser = True
+        admin.save(update_fields=["is_superuser"])
+
+    berlin = Site.objects.create(name="Berlin HQ", timezone="Europe/Berlin", address="Invalidenstrasse 1, Berlin")
+    lagos = Site.objects.create(name="Lagos Plant", timezone="Africa/Lagos", address="Plot 4, Ikeja, Lagos")
+    viewer = user_create(username="viewer-berlin", password=viewer_password, role=Role.VIEWER, sites=[berlin])
+
+    credentials = {}
+    employees = []
+    code = 1000
+    for site, departments in ((berlin, ["Engineering", "People", "Sales"]), (lagos, ["Production", "Logistics"])):
+        day = Shift.objects.create(site=site, name="Day", start_time=time(8), end_time=time(16, 30), grace_minutes=5)
+        night = Shift.objects.create(site=site, name="Night", start_time=time(22), end_time=time(6), grace_minutes=10)
+        for device_name in ("Main entrance kiosk", "Side door tablet"):
+            created = device_create(actor=admin, fields={"site": site, "name": device_name, "kind": Device.Kind.KIOSK})
+            credentials[f"{site.name} / {device_name}"] = created.credential
+        for department_name in departments:
+            department = Department.objects.create(site=site, name=department_name)
+            for _ in range(6):
+                code += 1
+                employees.append(
+                    Employee.objects.create(
+                        employee_code=f"E{code}",
+                        first_name=rng.choice(FIRST_NAMES),
+                        last_name=rng.choice(LAST_NAMES),
+                        email=f"e{code}@example.com",
+                        site=site,
+                        department=department,
+                        shift=night if department_name in ("Production", "Logistics") and rng.random() < 0.4 else day,
+                        hire_date=timezone.now().date() - timedelta(days=rng.randint(30, 2000)),
+                    )
+                )
+
+    devices_by_site = {site_id: list(Device.objects.filter(site_id=site_id)) for site_id in (berlin.id, lagos.id)}
+    today = timezone.now().date()
+    for offset in range(7, 0, -1):
+        work_date = today - timedelta(days=offset)
+        if work_date.weekday() >= 5:
+            continue
+        for employee in employees:
+            if rng.random() < 0.07:
+                continue  # absent
+            _demo_day_record(rng=rng, employee=employee, work_date=work_date, devices=devices_by_site[employee.site_id])
+    return DemoDataset(
+        admin_username=admin_username,
+        admin_password=admin_password,
+        viewer_username=viewer.username,
+        viewer_password=viewer_password,
+        device_credentials=credentials,
+    )
+
+
+def _demo_day_record(*, rng: random.Random, employee: Employee, work_date, devices: list[Device]) -> None:
+    shift = employee.shift
+    zone = employee.site.timezone
+    start = datetime.combine(work_date, shift.start_time, tzinfo=zone)
+    end_date = work_date + timedelta(days=1) if shift.crosses_midnight else work_date
+    end = datetime.combine(end_date, shift.end_time, tzinfo=zone)
+    check_in = start + timedelta(minutes=rng.gauss(-5, 9))
+    check_out = end + timedelta(minutes=rng.gauss(8, 15))
+    if check_out > timezone.now():
+        return
+    for direction, occurred_at in (
+        (AttendanceEvent.Direction.IN, check_in),
+        (AttendanceEvent.Direction.OUT, check_out),
+    ):
+        device = rng.choice(devices)
+        attendance_event_record(
+            employee=employee,
+            device=device,
+            direction=direction,
+            method=rng.choice([AttendanceEvent.Method.PIN, AttendanceEvent.Method.QR]),
+            occurred_at=occurred_at,
+            client_event_id=f"demo-{employee.pk}-{occurred_at:%Y%m%d%H%M}-{direction}",
+        )

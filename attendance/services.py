@@ -1,0 +1,300 @@
+"""Writes of the attendance app: devices and their credentials, and recording events.
+
+``attendance_event_record`` is the one door through which every check-in and
+check-out enters, whichever way the person was identified.
+"""
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from accounts.models import AuditLogEntry
+from accounts.services import audit_record, audited_create, audited_delete, audited_update, model_snapshot
+from attendance.models import AttendanceEvent, Device, WorkSession
+from employees.models import Employee
+
+CREDENTIAL_SCHEME = "dev"
+
+
+# --- Devices ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceWithCredential:
+    device: Device
+    credential: str
+
+
+def _credential_hash(credential: str) -> str:
+    # The secret part is 256 random bits, not a password: a fast hash cannot be
+    # brute-forced, and a slow one would cost every check-in tens of milliseconds.
+    return hashlib.sha256(credential.encode()).hexdigest()
+
+
+def _credential_new() -> tuple[str, str]:
+    prefix = secrets.token_hex(6)
+    return prefix, f"{CREDENTIAL_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
+
+
+def device_create(*, actor, fields: dict) -> DeviceWithCredential:
+    """Register a device; the credential in the result is never retrievable again."""
+    prefix, credential = _credential_new()
+    device = audited_create(
+        actor=actor,
+        model=Device,
+        fields={**fields, "credential_prefix": prefix, "credential_hash": _credential_hash(credential)},
+    )
+    return DeviceWithCredential(device=device, credential=credential)
+
+
+def device_update(*, actor, device: Device, fields: dict) -> Device:
+    return audited_update(actor=actor, instance=device, fields=fields)
+
+
+def device_delete(*, actor, device: Device) -> None:
+    audited_delete(actor=actor, instance=device)
+
+
+@transaction.atomic
+def device_revoke(*, actor, device: Device) -> Device:
+    if device.revoked_at is None:
+        before = model_snapshot(device)
+        device.revoked_at = timezone.now()
+        device.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=actor,
+            action=AuditLogEntry.Action.REVOKE,
+            instance=device,
+            before=before,
+            after=model_snapshot(device),
+        )
+    return device
+
+
+def device_authenticate(*, credential: str) -> Device | None:
+    """The active device a credential belongs to, or None; marks it as seen."""
+    parts = credential.split("_", 2)
+    if len(parts) != 3 or parts[0] != CREDENTIAL_SCHEME:
+        return None
+    device = Device.objects.select_related("site").filter(credential_prefix=parts[1]).first()
+    if device is None or not hmac.compare_digest(device.credential_hash, _credential_hash(credential)):
+        return None
+    if device.revoked_at is not None:
+        return None
+    _device_mark_seen(device)
+    return device
+
+
+def _device_mark_seen(device: Device) -> None:
+    now = timezone.now()
+    # Coarse on purpose: one UPDATE a minute per device instead of one per request.
+    if device.last_seen_at is None or now - device.last_seen_at >= settings.DEVICE_LAST_SEEN_RESOLUTION:
+        Device.objects.filter(pk=device.pk).update(last_seen_at=now)
+        device.last_seen_at = now
+
+
+# --- Attendance events ----------------------------------------------------------
+
+
+class RecordOutcome(models.TextChoices):
+    CREATED = "created", "Stored as a new event"
+    REPLAYED = "replayed", "Same client event id as an earlier request: the original event"
+    DUPLICATE = "duplicate", "Within the duplicate window of an earlier event: not stored again"
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    event: AttendanceEvent
+    outcome: RecordOutcome
+
+
+def _validate_occurred_at(occurred_at: datetime) -> None:
+    if timezone.is_naive(occurred_at):
+        raise ValidationError({"occurred_at": "Datetime has no timezone."})
+    if occurred_at > timezone.now() + settings.ATTENDANCE_MAX_CLOCK_SKEW:
+        raise ValidationError({"occurred_at": "Lies in the future beyond the allowed clock skew."})
+
+
+def attendance_event_record(
+    *,
+    employee: Employee,
+    direction: str,
+    method: str,
+    occurred_at: datetime | None = None,
+    device: Device | None = None,
+    client_event_id: str | None = None,
+    source: str = AttendanceEvent.Source.ONLINE,
+    confidence: float | None = None,
+    liveness_score: float | None = None,
+    recorded_by=None,
+    reason: str = "",
+) -> RecordResult:
+    """Store one check-in or check-out, idempotently, applying the site's rules.
+
+    - the same (device, client_event_id) returns the original event;
+    - an event of the same direction within the site's duplicate window is answered
+      with the earlier one and not stored;
+    - a check-out closes the latest check-in if it is open and recent enough, and is
+      flagged otherwise.
+    """
+    occurred_at = occurred_at or timezone.now()
+    _validate_occurred_at(occurred_at)
+    if device is not None:
+        if not client_event_id:
+            raise ValidationError({"client_event_id": "Devices must send a client event id."})
+        replayed = _event_by_client_id(device=device, client_event_id=client_event_id)
+        if replayed is not None:
+            return RecordResult(event=replayed, outcome=RecordOutcome.REPLAYED)
+        if device.site_id != employee.site_id:
+            raise ValidationError({"employee": "This employee does not belong to the device's site."})
+    if not employee.is_active:
+        raise ValidationError({"employee": "This employee is not active."})
+
+    try:
+        with transaction.atomic():
+            # One person's events are decided one at a time, whichever device sent them.
+            Employee.objects.select_for_update().filter(pk=employee.pk).first()
+            if device is not None:
+                replayed = _event_by_client_id(device=device, client_event_id=client_event_id)
+                if replayed is not None:
+                    return RecordResult(event=replayed, outcome=RecordOutcome.REPLAYED)
+            site = employee.site
+            earlier = _event_within_window(
+                employee=employee, direction=direction, occurred_at=occurred_at, window=site.duplicate_window
+            )
+            if earlier is not None:
+                return RecordResult(event=earlier, outcome=RecordOutcome.DUPLICATE)
+
+            event = AttendanceEvent(
+                employee=employee,
+                site=site,
+                device=device,
+                direction=direction,
+                occurred_at=occurred_at,
+                method=method,
+                confidence=confidence,
+                liveness_score=liveness_score,
+                client_event_id=client_event_id or uuid.uuid4().hex,
+                source=source,
+                recorded_by=recorded_by,
+                reason=reason,
+            )
+            if direction == AttendanceEvent.Direction.IN:
+                event.save()
+                WorkSession.objects.create(
+                    employee=employee,
+                    site=site,
+                    check_in=event,
+                    started_at=occurred_at,
+                    work_date=timezone.localtime(occurred_at, site.timezone).date(),
+                )
+            else:
+                _check_out_pair(event=event, max_work_session=site.max_work_session)
+            # robust: a broker outage must not turn a stored check-in into an error.
+            transaction.on_commit(lambda: _event_dispatch_enqueue(event.pk), robust=True)
+            return RecordResult(event=event, outcome=RecordOutcome.CREATED)
+    except IntegrityError:
+        # Lost a race on the unique client id: the winner's row is the answer.
+        replayed = device and _event_by_client_id(device=device, client_event_id=client_event_id)
+        if replayed:
+            return RecordResult(event=replayed, outcome=RecordOutcome.REPLAYED)
+        raise
+
+
+def _event_by_client_id(*, device: Device, client_event_id: str) -> AttendanceEvent | None:
+    return (
+        AttendanceEvent.objects.select_related("employee")
+        .filter(device=device, client_event_id=client_event_id)
+        .first()
+    )
+
+
+def _event_within_window(
+    *, employee: Employee, direction: str, occurred_at: datetime, window
+) -> AttendanceEvent | None:
+    if not window:
+        return None
+    return (
+        AttendanceEvent.objects.select_related("employee")
+        .filter(
+            employee=employee,
+            direction=direction,
+            occurred_at__gte=occurred_at - window,
+            occurred_at__lte=occurred_at + window,
+        )
+        .exclude(status=AttendanceEvent.Status.REJECTED)
+        .order_by("occurred_at")
+        .first()
+    )
+
+
+def _check_out_pair(*, event: AttendanceEvent, max_work_session) -> None:
+    latest_session = (
+        WorkSession.objects.filter(
+            employee=event.employee,
+            started_at__lte=event.occurred_at,
+            started_at__gte=event.occurred_at - max_work_session,
+        )
+        .order_by("-started_at")
+        .first()
+    )
+    if latest_session is None or latest_session.check_out_id is not None:
+        event.status = AttendanceEvent.Status.FLAGGED
+        event.reason = "; ".join(filter(None, [event.reason, "Check-out without an open check-in."]))
+        event.save()
+        return
+    event.save()
+    latest_session.check_out = event
+    latest_session.ended_at = event.occurred_at
+    latest_session.save(update_fields=["check_out", "ended_at"])
+
+
+def _event_dispatch_enqueue(event_id: int) -> None:
+    from attendance.tasks import attendance_event_dispatch
+
+    attendance_event_dispatch.delay(event_id)
+
+
+@transaction.atomic
+def attendance_event_manual_create(
+    *, actor, employee: Employee, direction: str, occurred_at: datetime, reason: str
+) -> RecordResult:
+    """An admin records attendance by hand: a reason is required and the entry audited."""
+    if not reason.strip():
+        raise ValidationError({"reason": "A manual entry needs a reason."})
+    result = attendance_event_record(
+        employee=employee,
+        direction=direction,
+        method=AttendanceEvent.Method.MANUAL,
+        occurred_at=occurred_at,
+        recorded_by=actor,
+        reason=reason,
+    )
+    if result.outcome == RecordOutcome.CREATED:
+        audit_record(
+            actor=actor,
+            action=AuditLogEntry.Action.MANUAL_ENTRY,
+            instance=result.event,
+            after=model_snapshot(result.event),
+            reason=reason,
+        )
+    return result
+
+
+def attendance_event_dispatch(*, event_id: int) -> bool:
+    """Tell the rest of the system about a stored event; False if it no longer exists."""
+    from dashboard.publisher import attendance_event_publish
+
+    event = AttendanceEvent.objects.select_related("employee").filter(pk=event_id).first()
+    if event is None:
+        return False
+    attendance_event_publish(event)
+    return True

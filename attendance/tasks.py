@@ -1,0 +1,18 @@
+"""Celery tasks of the attendance app: thin, idempotent wrappers around services."""
+
+from celery import shared_task
+
+from attendance import services
+
+
+@shared_task(
+    name="attendance.event_dispatch",
+    queue="default",
+    autoretry_for=(ConnectionError, OSError),
+    retry_backoff=True,
+    max_retries=5,
+    time_limit=30,
+    soft_time_limit=20,
+)
+def attendance_event_dispatch(event_id: int) -> bool:
+    return services.attendance_event_dispatch(event_id=event_id)

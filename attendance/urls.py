@@ -1,0 +1,4 @@
+from attendance.api import router
+
+app_name = "attendance"
+urlpatterns = router.urls

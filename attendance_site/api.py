@@ -1,0 +1,50 @@
+"""API plumbing shared by every app: the error format, aware datetimes, pagination."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
+from drf_standardized_errors.handler import ExceptionHandler
+from rest_framework import exceptions, serializers
+from rest_framework.pagination import CursorPagination
+
+
+class ApiExceptionHandler(ExceptionHandler):
+    """Every error, whichever layer raised it, leaves in drf-standardized-errors' format.
+
+    Services raise Django's ValidationError (they know nothing of DRF); here it becomes
+    a 400 with the same field-by-field shape a serializer error has.
+    """
+
+    def convert_known_exceptions(self, exc: Exception) -> Exception:
+        if isinstance(exc, DjangoValidationError):
+            detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+            detail = {
+                ("non_field_errors" if field == "__all__" else field): messages for field, messages in detail.items()
+            }
+            return exceptions.ValidationError(detail)
+        return super().convert_known_exceptions(exc)
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """A datetime that must carry its UTC offset.
+
+    DRF silently reads a naive datetime in the server's zone; for attendance a guess
+    shifts someone's working day, so a naive value is refused.
+    """
+
+    default_error_messages = {
+        "naive": "Datetime has no timezone; send an offset, e.g. 2026-01-31T08:00:00+01:00.",
+    }
+
+    def enforce_timezone(self, value):
+        if timezone.is_naive(value):
+            self.fail("naive")
+        return super().enforce_timezone(value)
+
+
+class NewestFirstCursorPagination(CursorPagination):
+    """Stable pages over large, growing tables: no COUNT(*) and no OFFSET scan."""
+
+    ordering = "-occurred_at"
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 500

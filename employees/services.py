@@ -1,0 +1,79 @@
+"""Writes of the employees app. Plain CRUD goes through the audited helpers."""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from accounts.models import AuditLogEntry
+from accounts.services import audit_record, audited_create, audited_delete, audited_update, model_snapshot
+from employees.models import Department, Employee, Shift, Site
+from employees.selectors import user_sees_all_sites
+
+
+def site_create(*, actor, fields: dict) -> Site:
+    # A site-scoped admin could create a site and then never see it again.
+    if not user_sees_all_sites(actor):
+        raise PermissionDenied("Only admins with access to every site may create sites.")
+    return audited_create(actor=actor, model=Site, fields=fields)
+
+
+def site_update(*, actor, site: Site, fields: dict) -> Site:
+    return audited_update(actor=actor, instance=site, fields=fields)
+
+
+def site_delete(*, actor, site: Site) -> None:
+    audited_delete(actor=actor, instance=site)
+
+
+def department_create(*, actor, fields: dict) -> Department:
+    return audited_create(actor=actor, model=Department, fields=fields)
+
+
+def department_update(*, actor, department: Department, fields: dict) -> Department:
+    return audited_update(actor=actor, instance=department, fields=fields)
+
+
+def department_delete(*, actor, department: Department) -> None:
+    audited_delete(actor=actor, instance=department)
+
+
+def shift_create(*, actor, fields: dict) -> Shift:
+    return audited_create(actor=actor, model=Shift, fields=fields)
+
+
+def shift_update(*, actor, shift: Shift, fields: dict) -> Shift:
+    return audited_update(actor=actor, instance=shift, fields=fields)
+
+
+def shift_delete(*, actor, shift: Shift) -> None:
+    audited_delete(actor=actor, instance=shift)
+
+
+def employee_create(*, actor, fields: dict) -> Employee:
+    return audited_create(actor=actor, model=Employee, fields=fields)
+
+
+def employee_update(*, actor, employee: Employee, fields: dict) -> Employee:
+    return audited_update(actor=actor, instance=employee, fields=fields)
+
+
+@transaction.atomic
+def employee_remove(*, actor, employee: Employee) -> bool:
+    """Delete an employee, or deactivate one whose attendance must be kept.
+
+    Returns True when the row was deleted, False when it was deactivated.
+    """
+    if not employee.attendance_events.exists():
+        audited_delete(actor=actor, instance=employee)
+        return True
+    before = model_snapshot(employee)
+    employee.is_active = False
+    employee.save(update_fields=["is_active", "updated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditLogEntry.Action.DEACTIVATE,
+        instance=employee,
+        before=before,
+        after=model_snapshot(employee),
+        reason="Employee has attendance records; deactivated instead of deleted.",
+    )
+    return False

@@ -1,0 +1,4 @@
+from employees.api import router
+
+app_name = "employees"
+urlpatterns = router.urls
