@@ -15,9 +15,9 @@ from attendance import selectors, services
 from attendance.authentication import DeviceAuthentication, IsDevice
 from attendance.models import AttendanceEvent, Device
 from attendance_site.api import AwareDateTimeField, NewestFirstCursorPagination
-from employees.api import AuditedModelViewSet, ScopedPrimaryKeyRelatedField
+from employees.api import AuditedModelViewSet, ScopedPrimaryKeyRelatedField, SiteScopedFilter, visible_choices
 from employees.models import Employee
-from employees.selectors import employees_visible_to, sites_visible_to
+from employees.selectors import departments_visible_to, employees_visible_to, sites_visible_to
 
 # --- Devices, managed by people ---------------------------------------------------
 
@@ -40,9 +40,15 @@ class DeviceCreatedSerializer(DeviceSerializer):
         fields = [*DeviceSerializer.Meta.fields, "credential"]
 
 
+class DeviceFilter(SiteScopedFilter):
+    class Meta:
+        model = Device
+        fields = ["site", "kind"]
+
+
 class DeviceViewSet(AuditedModelViewSet):
     serializer_class = DeviceSerializer
-    filterset_fields = ["site", "kind"]
+    filterset_class = DeviceFilter
     search_fields = ["name"]
     ordering_fields = ["name", "last_seen_at", "created_at"]
     update_service = services.device_update
@@ -111,8 +117,12 @@ class ManualEntrySerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, help_text="Why this was entered by hand; kept in the audit log.")
 
 
-class AttendanceEventFilter(filters.FilterSet):
-    department = filters.NumberFilter(field_name="employee__department_id")
+class AttendanceEventFilter(SiteScopedFilter):
+    employee = filters.ModelChoiceFilter(queryset=visible_choices(employees_visible_to))
+    device = filters.ModelChoiceFilter(queryset=visible_choices(selectors.devices_visible_to))
+    department = filters.ModelChoiceFilter(
+        field_name="employee__department", queryset=visible_choices(departments_visible_to)
+    )
     date_from = filters.DateFilter(method="filter_local_dates", help_text="Site-local date, inclusive.")
     date_to = filters.DateFilter(method="filter_local_dates", help_text="Site-local date, inclusive.")
 

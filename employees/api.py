@@ -99,7 +99,31 @@ class EmployeeSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class EmployeeFilter(filters.FilterSet):
+def visible_choices(selector):
+    """A filter's choices as the caller sees them: another site's id is an invalid choice."""
+    return lambda request: selector(getattr(request, "user", None))
+
+
+class SiteScopedFilter(filters.FilterSet):
+    site = filters.ModelChoiceFilter(queryset=visible_choices(selectors.sites_visible_to))
+
+
+class DepartmentFilter(SiteScopedFilter):
+    class Meta:
+        model = Department
+        fields = ["site"]
+
+
+class ShiftFilter(SiteScopedFilter):
+    class Meta:
+        model = Shift
+        fields = ["site"]
+
+
+class EmployeeFilter(SiteScopedFilter):
+    department = filters.ModelChoiceFilter(queryset=visible_choices(selectors.departments_visible_to))
+    shift = filters.ModelChoiceFilter(queryset=visible_choices(selectors.shifts_visible_to))
+
     class Meta:
         model = Employee
         fields = ["site", "department", "shift", "is_active"]
@@ -138,7 +162,7 @@ class SiteViewSet(AuditedModelViewSet):
 
 class DepartmentViewSet(AuditedModelViewSet):
     serializer_class = DepartmentSerializer
-    filterset_fields = ["site"]
+    filterset_class = DepartmentFilter
     search_fields = ["name"]
     ordering_fields = ["name"]
     create_service = services.department_create
@@ -152,7 +176,7 @@ class DepartmentViewSet(AuditedModelViewSet):
 
 class ShiftViewSet(AuditedModelViewSet):
     serializer_class = ShiftSerializer
-    filterset_fields = ["site"]
+    filterset_class = ShiftFilter
     search_fields = ["name"]
     ordering_fields = ["name", "start_time"]
     create_service = services.shift_create
