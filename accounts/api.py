@@ -2,9 +2,9 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, viewsets
-from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
+from rest_framework.views import APIView
 
 from accounts.models import AuditLogEntry
 from accounts.permissions import IsAdminRole, user_role
@@ -53,12 +53,11 @@ class CurrentUserSerializer(serializers.Serializer):
     site_ids = serializers.ListField(child=serializers.IntegerField())
 
 
-class CurrentUserViewSet(viewsets.ViewSet):
+class CurrentUserView(APIView):
     serializer_class = CurrentUserSerializer
 
     @extend_schema(responses={200: CurrentUserSerializer}, summary="The calling person, role and sites")
-    @action(detail=False, methods=["get"], url_path="")
-    def me(self, request):
+    def get(self, request):
         user = request.user
         return Response(
             CurrentUserSerializer(
@@ -75,4 +74,3 @@ class CurrentUserViewSet(viewsets.ViewSet):
 
 router = DefaultRouter()
 router.register("audit-log", AuditLogEntryViewSet, basename="audit-log-entry")
-router.register("me", CurrentUserViewSet, basename="me")

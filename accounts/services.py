@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Iterable
+from datetime import tzinfo
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -64,11 +65,18 @@ def site_access_grant(*, actor, user, site) -> None:
     audit_record(actor=actor, action=AuditLogEntry.Action.GRANT, instance=site, after={"user": user.username})
 
 
+class _SnapshotEncoder(DjangoJSONEncoder):
+    def default(self, o):
+        if isinstance(o, tzinfo):
+            return str(o)
+        return super().default(o)
+
+
 def model_snapshot(instance: models.Model) -> dict:
     """A JSON-safe copy of a row's fields, without the ones a model marks secret."""
     secret_fields = set(getattr(instance, "AUDIT_EXCLUDED_FIELDS", ()))
     values = {name: value for name, value in model_to_dict(instance).items() if name not in secret_fields}
-    return json.loads(json.dumps(values, cls=DjangoJSONEncoder))
+    return json.loads(json.dumps(values, cls=_SnapshotEncoder))
 
 
 def audit_record(
@@ -137,5 +145,5 @@ def audited_delete(*, actor, instance: models.Model) -> None:
         with transaction.atomic():
             instance.delete()
     except models.ProtectedError as error:
-        names = sorted({obj._meta.verbose_name_plural for obj in error.protected_objects})
+        names = sorted({str(obj._meta.verbose_name_plural) for obj in error.protected_objects})
         raise ValidationError(f"{instance} is still used by {', '.join(names)}; remove or move those first.")

@@ -1,4 +1,6 @@
-from accounts.api import router
+from django.urls import path
+
+from accounts.api import CurrentUserView, router
 
 app_name = "accounts"
-urlpatterns = router.urls
+urlpatterns = [path("me/", CurrentUserView.as_view(), name="me"), *router.urls]

@@ -4,6 +4,7 @@ With nothing set, the project runs on embedded defaults: SQLite in ``var/`` and 
 Redis server that ``make run`` (or the test plugin) starts and exports as REDIS_URL.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -92,8 +93,9 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
-            # A file (not :memory:) so that a Celery worker in a test can share it.
-            "TEST": {"NAME": str(VAR_DIR / "test-attendance.sqlite3")},
+            # A file (not :memory:) so that a Celery worker in a test can share it; one per
+            # test process, so that two test runs on one checkout do not collide.
+            "TEST": {"NAME": str(VAR_DIR / f"test-attendance-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

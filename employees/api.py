@@ -1,5 +1,7 @@
 """REST API of the employees app, mounted at /api/employees/."""
 
+import zoneinfo
+
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -44,6 +46,11 @@ class SiteSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["created_at", "updated_at"]
+
+    def validate_timezone(self, value: str) -> str:
+        if value not in zoneinfo.available_timezones():
+            raise serializers.ValidationError(f"Unknown time zone {value!r}; use an IANA name such as Europe/Berlin.")
+        return value
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
