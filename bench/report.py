@@ -5,9 +5,7 @@ import math
 import sys
 
 
-def emit(
-    *, bench: str, metric: str, value: float, unit: str, baseline: float, target: str, met: bool
-) -> dict:
+def emit(*, bench: str, metric: str, value: float, unit: str, baseline: float, target: str, met: bool) -> dict:
     """Print one figure as a JSON line on stdout (the only thing stdout carries)."""
     line = {
         "bench": bench,
