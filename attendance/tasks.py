@@ -7,7 +7,6 @@ from attendance import services
 
 @shared_task(
     name="attendance.event_dispatch",
-    queue="default",
     autoretry_for=(ConnectionError, OSError),
     retry_backoff=True,
     max_retries=5,

@@ -19,11 +19,11 @@ class RequestBodyLimitMiddleware:
             declared_length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return _error_response(400, "invalid_content_length", "Content-Length is not a number.")
-        if declared_length > settings.MAX_REQUEST_BODY_BYTES:
+        is_upload = request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data")
+        limit = settings.MAX_UPLOAD_BODY_BYTES if is_upload else settings.MAX_REQUEST_BODY_BYTES
+        if declared_length > limit:
             return _error_response(
-                413,
-                "request_too_large",
-                f"Request body is {declared_length} bytes; the limit is {settings.MAX_REQUEST_BODY_BYTES}.",
+                413, "request_too_large", f"Request body is {declared_length} bytes; the limit is {limit}."
             )
         return self.get_response(request)
 

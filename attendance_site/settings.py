@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "employees",
     "attendance",
     "dashboard",
+    "biometrics",
 ]
 
 MIDDLEWARE = [
@@ -79,8 +80,15 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------
 if env.str("DATABASE_URL", default=""):
     DATABASES = {"default": env.db("DATABASE_URL")}
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Under ASGI every request may run in its own thread, and persistent per-thread
+        # connections pile up until PostgreSQL refuses more; a pool bounds them.
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
+            "max_size": env.int("DATABASE_POOL_MAX_SIZE", default=10),
+            "timeout": 10,
+        }
 else:
     DATABASES = {
         "default": {
@@ -124,6 +132,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_TASK_DEFAULT_QUEUE = "default"
+# Which queue a task runs on is routing, not part of the task.
+CELERY_TASK_ROUTES = {
+    "attendance.*": {"queue": "default"},
+    "biometrics.*": {"queue": "biometrics"},
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -215,8 +228,25 @@ ATTENDANCE_MAX_CLOCK_SKEW = timedelta(seconds=env.int("ATTENDANCE_MAX_CLOCK_SKEW
 # Device last_seen is written at most this often, so check-ins do not all update a row.
 DEVICE_LAST_SEEN_RESOLUTION = timedelta(seconds=env.int("DEVICE_LAST_SEEN_RESOLUTION_SECONDS", default=60))
 
+# --- Biometrics -----------------------------------------------------------------
+# Fernet keys (urlsafe base64, 32 bytes), comma-separated: the first encrypts, all decrypt.
+# Generate one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
+BIOMETRIC_TEMPLATE_KEYS = env.list("BIOMETRIC_TEMPLATE_KEYS", default=[])
+# Keep enrolment photos (encrypted) this many days for review; 0 keeps none.
+BIOMETRIC_RAW_IMAGE_RETENTION_DAYS = env.int("BIOMETRIC_RAW_IMAGE_RETENTION_DAYS", default=0)
+# Largest image accepted, in bytes and in pixels (decompression bombs are refused unread).
+BIOMETRIC_MAX_IMAGE_BYTES = env.int("BIOMETRIC_MAX_IMAGE_BYTES", default=8 * 1024 * 1024)
+BIOMETRIC_MAX_IMAGE_PIXELS = env.int("BIOMETRIC_MAX_IMAGE_PIXELS", default=24_000_000)
+# How long a device waits for the recognition worker before it gets a 503.
+BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS = env.float("BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS", default=15.0)
+# QR check-in tokens rotate this often and are valid for one window (plus one for clock skew).
+QR_TOKEN_WINDOW_SECONDS = env.int("QR_TOKEN_WINDOW_SECONDS", default=30)
+
 # Request bodies above this size are refused with 413 before anything parses them.
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=2_621_440)
+# Multipart uploads (photos, frame bursts, voice clips) may be larger; each file is
+# still held to the per-kind limits above.
+MAX_UPLOAD_BODY_BYTES = env.int("MAX_UPLOAD_BODY_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 # --- I18N, static -----------------------------------------------------------
