@@ -78,31 +78,26 @@ class DeviceViewSet(AuditedModelViewSet):
 # --- Events -----------------------------------------------------------------------
 
 
-class AttendanceEventSerializer(serializers.ModelSerializer):
+class AttendanceEventSerializer(serializers.Serializer):
+    # Declared field by field rather than a ModelSerializer: this renders every
+    # check-in answer and every list page, and ModelSerializer re-introspects the model
+    # each time it is instantiated.
+    id = serializers.IntegerField(read_only=True)
+    employee = serializers.IntegerField(source="employee_id", read_only=True)
     employee_code = serializers.CharField(source="employee.employee_code", read_only=True)
     employee_name = serializers.CharField(source="employee.full_name", read_only=True)
-
-    class Meta:
-        model = AttendanceEvent
-        fields = [
-            "id",
-            "employee",
-            "employee_code",
-            "employee_name",
-            "site",
-            "device",
-            "direction",
-            "occurred_at",
-            "received_at",
-            "method",
-            "confidence",
-            "liveness_score",
-            "client_event_id",
-            "source",
-            "status",
-            "reason",
-        ]
-        read_only_fields = fields
+    site = serializers.IntegerField(source="site_id", read_only=True)
+    device = serializers.IntegerField(source="device_id", read_only=True, allow_null=True)
+    direction = serializers.ChoiceField(choices=AttendanceEvent.Direction.choices, read_only=True)
+    occurred_at = serializers.DateTimeField(read_only=True)
+    received_at = serializers.DateTimeField(read_only=True)
+    method = serializers.ChoiceField(choices=AttendanceEvent.Method.choices, read_only=True)
+    confidence = serializers.FloatField(read_only=True, allow_null=True)
+    liveness_score = serializers.FloatField(read_only=True, allow_null=True)
+    client_event_id = serializers.CharField(read_only=True)
+    source = serializers.ChoiceField(choices=AttendanceEvent.Source.choices, read_only=True)
+    status = serializers.ChoiceField(choices=AttendanceEvent.Status.choices, read_only=True)
+    reason = serializers.CharField(read_only=True)
 
 
 class RecordResultSerializer(serializers.Serializer):

@@ -14,6 +14,7 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import AuditLogEntry
@@ -147,31 +148,31 @@ def attendance_event_record(
     """
     occurred_at = occurred_at or timezone.now()
     _validate_occurred_at(occurred_at)
-    if device is not None:
-        if not client_event_id:
-            raise ValidationError({"client_event_id": "Devices must send a client event id."})
-        replayed = _event_by_client_id(device=device, client_event_id=client_event_id)
-        if replayed is not None:
+    if device is not None and not client_event_id:
+        raise ValidationError({"client_event_id": "Devices must send a client event id."})
+    refusal = _refusal_reason(employee=employee, device=device)
+    if refusal is not None:
+        # A retry of an event stored before the employee moved or left is still answered.
+        replayed = device and _event_by_client_id(device=device, client_event_id=client_event_id)
+        if replayed:
             return RecordResult(event=replayed, outcome=RecordOutcome.REPLAYED)
-        if device.site_id != employee.site_id:
-            raise ValidationError({"employee": "This employee does not belong to the device's site."})
-    if not employee.is_active:
-        raise ValidationError({"employee": "This employee is not active."})
+        raise ValidationError({"employee": refusal})
 
+    site = employee.site
     try:
         with transaction.atomic():
             # One person's events are decided one at a time, whichever device sent them.
-            Employee.objects.select_for_update().filter(pk=employee.pk).first()
-            if device is not None:
-                replayed = _event_by_client_id(device=device, client_event_id=client_event_id)
-                if replayed is not None:
-                    return RecordResult(event=replayed, outcome=RecordOutcome.REPLAYED)
-            site = employee.site
-            earlier = _event_within_window(
-                employee=employee, direction=direction, occurred_at=occurred_at, window=site.duplicate_window
+            list(Employee.objects.select_for_update().filter(pk=employee.pk).order_by().values_list("pk", flat=True))
+            earlier = _earlier_answer(
+                employee=employee,
+                device=device,
+                client_event_id=client_event_id,
+                direction=direction,
+                occurred_at=occurred_at,
+                window=site.duplicate_window,
             )
             if earlier is not None:
-                return RecordResult(event=earlier, outcome=RecordOutcome.DUPLICATE)
+                return earlier
 
             event = AttendanceEvent(
                 employee=employee,
@@ -209,6 +210,14 @@ def attendance_event_record(
         raise
 
 
+def _refusal_reason(*, employee: Employee, device: Device | None) -> str | None:
+    if device is not None and device.site_id != employee.site_id:
+        return "This employee does not belong to the device's site."
+    if not employee.is_active:
+        return "This employee is not active."
+    return None
+
+
 def _event_by_client_id(*, device: Device, client_event_id: str) -> AttendanceEvent | None:
     return (
         AttendanceEvent.objects.select_related("employee")
@@ -217,23 +226,31 @@ def _event_by_client_id(*, device: Device, client_event_id: str) -> AttendanceEv
     )
 
 
-def _event_within_window(
-    *, employee: Employee, direction: str, occurred_at: datetime, window
-) -> AttendanceEvent | None:
-    if not window:
-        return None
-    return (
-        AttendanceEvent.objects.select_related("employee")
-        .filter(
+def _earlier_answer(
+    *, employee: Employee, device: Device | None, client_event_id: str | None, direction: str, occurred_at, window
+) -> RecordResult | None:
+    """The stored event that answers this request instead of a new row, if any.
+
+    One query finds both a replay (same device and client event id) and a duplicate
+    (same person and direction within the window): this is the check-in hot path.
+    """
+    condition = Q(pk__in=[])
+    if device is not None:
+        condition |= Q(device=device, client_event_id=client_event_id)
+    if window:
+        condition |= Q(
             employee=employee,
             direction=direction,
             occurred_at__gte=occurred_at - window,
             occurred_at__lte=occurred_at + window,
-        )
-        .exclude(status=AttendanceEvent.Status.REJECTED)
-        .order_by("occurred_at")
-        .first()
-    )
+        ) & ~Q(status=AttendanceEvent.Status.REJECTED)
+    candidates = list(AttendanceEvent.objects.filter(condition).order_by("occurred_at")[:10])
+    for candidate in candidates:
+        if device is not None and candidate.device_id == device.pk and candidate.client_event_id == client_event_id:
+            return RecordResult(event=candidate, outcome=RecordOutcome.REPLAYED)
+    if candidates:
+        return RecordResult(event=candidates[0], outcome=RecordOutcome.DUPLICATE)
+    return None
 
 
 def _check_out_pair(*, event: AttendanceEvent, max_work_session) -> None:

@@ -26,6 +26,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import redis
+from django.db import connection
 from django.db.models import Min
 from django.utils import timezone
 
@@ -116,7 +117,11 @@ def run(env: BenchEnv) -> None:
         note("trivial sweep: " + ", ".join(f"c={c}: {r['rps']:.0f} req/s" for c, r in sweep.items()))
         note(f"using {best} connections for both loads")
 
+        sessions_before = _pg_sessions()
         trivial = wrk.run(me_script, ME_PATH, connections=best, seconds=MEASURE_SECONDS)
+        # Connection reuse matters here: a new PostgreSQL session costs a backend fork.
+        sessions = (_pg_sessions() - sessions_before) / trivial["requests"]
+        note(f"PostgreSQL sessions opened per trivial request: {sessions:.2f}")
         before = AttendanceEvent.objects.filter(device=device).count()
         wrk.run(_check_in_script(wrk, site, employee_ids, credential, "warm"), CHECK_IN_PATH, best, WARMUP_SECONDS)
         warm_created = AttendanceEvent.objects.filter(device=device).count() - before
@@ -124,18 +129,18 @@ def run(env: BenchEnv) -> None:
             _check_in_script(wrk, site, employee_ids, credential, "run"), CHECK_IN_PATH, best, MEASURE_SECONDS
         )
         created = AttendanceEvent.objects.filter(device=device).count() - before - warm_created
+        if check_in["non_2xx_3xx"] or check_in["socket_errors"]:
+            note(f"WARNING: check-in errors: {check_in}; server log tail:\n{server.log_tail()}")
 
     queued = queue.llen(CELERY_QUEUE) - queued_before
     note(
         f"check-in run: {check_in['requests']} requests, {created} events stored, "
-        f"{check_in['requests'] - created} not stored (duplicates/replays), {check_in['non_2xx_3xx']} errors; "
+        f"(more stored than answered = requests in flight when wrk stopped), {check_in['non_2xx_3xx']} errors; "
         f"{queued} dispatch tasks queued in Redis"
     )
     # No worker consumes the dispatch tasks: drop them so the queue does not grow run after run.
     queue.delete(CELERY_QUEUE)
     queue.close()
-    if check_in["non_2xx_3xx"] or check_in["socket_errors"]:
-        note(f"WARNING: check-in errors, see {check_in}")
 
     ratio_ok = check_in["rps"] / trivial["rps"] >= 0.5
     emit(
@@ -223,7 +228,9 @@ class _Wrk:
         if line is None:
             raise RuntimeError(f"wrk printed no summary:\n{done.stdout}\n{done.stderr}")
         result = json.loads(line.removeprefix("BENCHJSON "))
-        result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+        # Only answered-and-successful requests count: a fast 500 is not throughput.
+        ok = result["requests"] - result["non_2xx_3xx"]
+        result["rps"] = ok / (result["duration_us"] / 1e6)
         result["p50_ms"], result["p99_ms"] = result["p50_us"] / 1000, result["p99_us"] / 1000
         return result
 
@@ -249,17 +256,29 @@ class _Daphne:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(self.url + ME_PATH, timeout=2):
+                with urllib.request.urlopen(self.url + ME_PATH, timeout=2):  # noqa: S310 (http to 127.0.0.1)
                     pass
             except urllib.error.HTTPError:
                 return self  # Any HTTP answer (401 here) means Django is serving.
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.__exit__(None, None, None)
-                    raise RuntimeError(f"daphne did not start; log:\n{self.log_path.read_text()[-3000:]}")
+                    raise RuntimeError(f"daphne did not start; log:\n{self.log_tail()}")
                 time.sleep(0.2)
             else:
                 return self
+
+    def log_tail(self, chars: int = 1500) -> str:
+        """The end of the server's log, or its last traceback: access lines drown errors."""
+        if not self._log.closed:
+            self._log.flush()
+        text = self.log_path.read_text(errors="replace")
+        last_error = text.rfind("Traceback")
+        if last_error < 0:
+            return text[-chars:]
+        # The exception's message closes the traceback, before the next access line.
+        end = text.find("\n127.0.0.1:", last_error)
+        return text[last_error : len(text) if end < 0 else end][-chars:]
 
     def __exit__(self, *exc_info) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -271,7 +290,14 @@ class _Daphne:
                 self.process.wait()
         self._log.close()
         if exc_info[0] is not None:
-            note(f"daphne log tail:\n{self.log_path.read_text()[-3000:]}")
+            note(f"daphne log tail:\n{self.log_tail()}")
+
+
+def _pg_sessions() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
 
 
 def _free_port() -> int:
