@@ -10,6 +10,17 @@ from attendance.services import device_create
 from tests.factories import EmployeeFactory, SiteFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_face_galleries():
+    # Galleries are cached per process under the site id; test databases reuse ids
+    # after a rollback, so each test starts with an empty cache.
+    from biometrics import selectors
+
+    selectors._galleries.clear()
+    yield
+    selectors._galleries.clear()
+
+
 @pytest.fixture
 def site_a(db):
     return SiteFactory(name="Site A", timezone="Europe/Berlin")

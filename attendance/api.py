@@ -162,10 +162,10 @@ class AttendanceEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
         entry = ManualEntrySerializer(data=request.data, context=self.get_serializer_context())
         entry.is_valid(raise_exception=True)
         result = services.attendance_event_manual_create(actor=request.user, **entry.validated_data)
-        return _record_response(result)
+        return record_response(result)
 
 
-def _record_response(result: services.RecordResult) -> Response:
+def record_response(result: services.RecordResult) -> Response:
     created = result.outcome == services.RecordOutcome.CREATED
     return Response(
         RecordResultSerializer({"outcome": result.outcome, "event": result.event}).data,
@@ -234,7 +234,7 @@ class DeviceEndpointViewSet(viewsets.ViewSet):
         check = DeviceCheckSerializer(data=request.data, device=device)
         check.is_valid(raise_exception=True)
         result = services.attendance_event_record(device=device, direction=direction, **check.validated_data)
-        return _record_response(result)
+        return record_response(result)
 
     @extend_schema(
         request=DeviceCheckSerializer,

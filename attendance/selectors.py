@@ -20,6 +20,14 @@ def attendance_events_visible_to(user) -> QuerySet[AttendanceEvent]:
     return AttendanceEvent.objects.filter(site_id__in=visible_site_ids(user)).select_related("employee")
 
 
+def attendance_event_by_client_id(*, device: Device, client_event_id: str) -> AttendanceEvent | None:
+    return (
+        AttendanceEvent.objects.select_related("employee")
+        .filter(device=device, client_event_id=client_event_id)
+        .first()
+    )
+
+
 def local_day_bounds(day: date, zone: ZoneInfo) -> datetime:
     """The aware instant a site-local day starts (DST-safe: midnight may not exist)."""
     return datetime.combine(day, time.min, tzinfo=zone)

@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.models import AuditLogEntry
 from accounts.services import audit_record, audited_create, audited_delete, audited_update, model_snapshot
 from attendance.models import AttendanceEvent, Device, WorkSession
+from attendance.selectors import attendance_event_by_client_id
 from employees.models import Employee
 
 CREDENTIAL_SCHEME = "dev"
@@ -153,7 +154,7 @@ def attendance_event_record(
     refusal = _refusal_reason(employee=employee, device=device)
     if refusal is not None:
         # A retry of an event stored before the employee moved or left is still answered.
-        replayed = device and _event_by_client_id(device=device, client_event_id=client_event_id)
+        replayed = device and attendance_event_by_client_id(device=device, client_event_id=client_event_id)
         if replayed:
             return RecordResult(event=replayed, outcome=RecordOutcome.REPLAYED)
         raise ValidationError({"employee": refusal})
@@ -204,7 +205,7 @@ def attendance_event_record(
             return RecordResult(event=event, outcome=RecordOutcome.CREATED)
     except IntegrityError:
         # Lost a race on the unique client id: the winner's row is the answer.
-        replayed = device and _event_by_client_id(device=device, client_event_id=client_event_id)
+        replayed = device and attendance_event_by_client_id(device=device, client_event_id=client_event_id)
         if replayed:
             return RecordResult(event=replayed, outcome=RecordOutcome.REPLAYED)
         raise
@@ -216,14 +217,6 @@ def _refusal_reason(*, employee: Employee, device: Device | None) -> str | None:
     if not employee.is_active:
         return "This employee is not active."
     return None
-
-
-def _event_by_client_id(*, device: Device, client_event_id: str) -> AttendanceEvent | None:
-    return (
-        AttendanceEvent.objects.select_related("employee")
-        .filter(device=device, client_event_id=client_event_id)
-        .first()
-    )
 
 
 def _earlier_answer(

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, serializers
+from rest_framework.exceptions import ErrorDetail
 from rest_framework.pagination import CursorPagination
 
 
@@ -16,11 +17,17 @@ class ApiExceptionHandler(ExceptionHandler):
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
         if isinstance(exc, DjangoValidationError):
-            detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-            detail = {
-                ("non_field_errors" if field == "__all__" else field): messages for field, messages in detail.items()
+            errors = exc.error_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.error_list}
+            converted = exceptions.ValidationError()
+            # Assigned, not passed to the constructor, which would reset every code to
+            # "invalid": clients branch on codes such as "face_not_recognised".
+            converted.detail = {
+                ("non_field_errors" if field == "__all__" else field): [
+                    ErrorDetail(message, code=error.code or "invalid") for error in error_list for message in error
+                ]
+                for field, error_list in errors.items()
             }
-            return exceptions.ValidationError(detail)
+            return converted
         return super().convert_known_exceptions(exc)
 
 

@@ -146,6 +146,10 @@ CELERY_RESULT_EXPIRES = timedelta(hours=1)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Synced into django-celery-beat's tables at beat start; admins can retime them there.
+CELERY_BEAT_SCHEDULE = {
+    "biometrics-raw-images-purge": {"task": "biometrics.raw_images_purge", "schedule": 3600.0},
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Auth, permissions ------------------------------------------------------

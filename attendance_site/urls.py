@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from attendance_site import health
+from biometrics import views as biometrics_views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
@@ -15,6 +16,9 @@ urlpatterns = [
     path("api/accounts/", include("accounts.urls")),
     path("api/employees/", include("employees.urls")),
     path("api/attendance/", include("attendance.urls")),
+    path("api/biometrics/", include("biometrics.urls")),
+    path("qr/<str:link_token>/", biometrics_views.qr_page, name="biometrics-qr-page"),
+    path("qr/<str:link_token>/code.png", biometrics_views.qr_image, name="biometrics-qr-image"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

@@ -118,3 +118,6 @@ class QrTokenUse(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["employee", "window"], name="qr_token_single_use")]
+
+    def __str__(self) -> str:
+        return f"QR window {self.window} of {self.employee_id}"

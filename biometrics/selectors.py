@@ -1,0 +1,95 @@
+"""Reads of the biometrics app: consent state, enrolment state, per-site galleries."""
+
+import uuid
+from dataclasses import dataclass
+
+import numpy as np
+from django.core.cache import cache
+from django.db.models import QuerySet
+
+from biometrics import crypto
+from biometrics.gallery import Gallery, gallery_build
+from biometrics.models import BiometricConsent, FaceTemplate, SiteBiometricPolicy, VoiceTemplate
+from employees.models import Employee
+from employees.selectors import visible_site_ids
+
+_GLOBAL_VERSION_KEY = "biometrics:gallery-version:all"
+
+
+def consents_visible_to(user) -> QuerySet[BiometricConsent]:
+    return BiometricConsent.objects.filter(employee__site_id__in=visible_site_ids(user)).select_related("employee")
+
+
+def consent_active(*, employee_id: int) -> BiometricConsent | None:
+    return BiometricConsent.objects.filter(employee_id=employee_id, withdrawn_at__isnull=True).first()
+
+
+@dataclass(frozen=True)
+class EnrolmentStatus:
+    employee_id: int
+    consent: BiometricConsent | None
+    face_templates: int
+    voice_enrolled: bool
+
+
+def enrolment_status(*, employee: Employee) -> EnrolmentStatus:
+    return EnrolmentStatus(
+        employee_id=employee.pk,
+        consent=consent_active(employee_id=employee.pk),
+        face_templates=FaceTemplate.objects.filter(employee=employee).count(),
+        voice_enrolled=VoiceTemplate.objects.filter(employee=employee).exists(),
+    )
+
+
+def site_policy(*, site_id: int) -> SiteBiometricPolicy:
+    """The site's policy, or the defaults (unsaved) when an admin never set one."""
+    return SiteBiometricPolicy.objects.filter(site_id=site_id).first() or SiteBiometricPolicy(site_id=site_id)
+
+
+def voice_template_of(*, employee_id: int) -> np.ndarray | None:
+    template = VoiceTemplate.objects.filter(employee_id=employee_id).first()
+    if template is None:
+        return None
+    return np.frombuffer(crypto.decrypt(template.embedding_encrypted), dtype=np.float32)
+
+
+# --- Galleries: one decrypted template matrix per site, cached per process ----------
+#
+# Each process keeps the matrices it built; a version in the shared cache tells it when
+# one is stale. Template changes bump the site's version, employee changes (moves,
+# deactivation) bump a global one. Lost versions (Redis flushed) only cause a rebuild.
+
+_galleries: dict[int, tuple[tuple[str, str], Gallery]] = {}
+
+
+def _site_version_key(site_id: int) -> str:
+    return f"biometrics:gallery-version:site:{site_id}"
+
+
+def gallery_invalidate(*, site_id: int | None = None) -> None:
+    cache.set(_GLOBAL_VERSION_KEY if site_id is None else _site_version_key(site_id), uuid.uuid4().hex, None)
+
+
+def _gallery_version(site_id: int) -> tuple[str, str]:
+    keys = [_GLOBAL_VERSION_KEY, _site_version_key(site_id)]
+    found = cache.get_many(keys)
+    for key in keys:
+        if key not in found:
+            cache.add(key, uuid.uuid4().hex, None)
+            found[key] = cache.get(key)
+    return found[keys[0]], found[keys[1]]
+
+
+def site_gallery(*, site_id: int) -> Gallery:
+    version = _gallery_version(site_id)
+    cached = _galleries.get(site_id)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    rows = FaceTemplate.objects.filter(employee__site_id=site_id, employee__is_active=True).values_list(
+        "employee_id", "encoding_encrypted"
+    )
+    gallery = gallery_build(
+        [(employee_id, np.frombuffer(crypto.decrypt(token), dtype=np.float64)) for employee_id, token in rows]
+    )
+    _galleries[site_id] = (version, gallery)
+    return gallery

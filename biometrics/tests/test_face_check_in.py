@@ -1,0 +1,209 @@
+"""Face check-in through the device API with the real dlib model and real photos."""
+
+import base64
+import io
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from attendance.models import AttendanceEvent
+from attendance.services import device_revoke
+from biometrics.models import SiteBiometricPolicy
+from biometrics.tests.conftest import photo
+
+FACE_CHECK = "/api/biometrics/device/face-check/"
+
+
+def face_check(client, image: bytes, client_event_id="face-1", **extra):
+    body = {"image": io.BytesIO(image), "direction": "in", "client_event_id": client_event_id, **extra}
+    return client.post(FACE_CHECK, body, format="multipart")
+
+
+def error_code(response) -> str:
+    return response.json()["errors"][0]["code"]
+
+
+def test_face_model_loads_from_the_installed_package():
+    # face_recognition calls quit() with exit code 0 when its models are missing, which
+    # would make a broken install look green: the import must print after it.
+    completed = subprocess.run(
+        [sys.executable, "-c", "import face_recognition; print('model-loaded')"], capture_output=True, text=True
+    )
+    assert "model-loaded" in completed.stdout, completed.stdout + completed.stderr
+
+
+def test_enrolled_employee_is_identified_from_an_unseen_photo(device_a_client, obama, biden):
+    response = face_check(device_a_client, photo("obama_04.jpg"))
+
+    assert response.status_code == 201, response.json()
+    event = response.json()["event"]
+    assert event["employee"] == obama.pk
+    assert event["method"] == "face"
+    assert 0.5 < event["confidence"] <= 1.0
+    assert AttendanceEvent.objects.get().employee == obama
+
+
+def test_base64_image_in_json_works_too(device_a_client, obama):
+    body = {
+        "image": base64.b64encode(photo("obama_04.jpg")).decode(),
+        "direction": "in",
+        "client_event_id": "b64-1",
+    }
+
+    response = device_a_client.post(FACE_CHECK, body, format="json")
+
+    assert response.status_code == 201
+    assert response.json()["event"]["employee"] == obama.pk
+
+
+def test_unknown_person_is_rejected_not_matched_to_the_nearest(device_a_client, obama, biden):
+    response = face_check(device_a_client, photo("kate_siegel_01.jpg"))
+
+    assert response.status_code == 400
+    assert error_code(response) == "face_not_recognised"
+    assert not AttendanceEvent.objects.exists()
+
+
+def test_claimed_identity_is_verified_one_to_one(device_a_client, obama, biden):
+    wrong_claim = face_check(device_a_client, photo("obama_04.jpg"), employee=biden.pk)
+    right_claim = face_check(device_a_client, photo("obama_04.jpg"), client_event_id="face-2", employee=obama.pk)
+
+    assert wrong_claim.status_code == 400
+    assert error_code(wrong_claim) == "face_not_recognised"
+    assert right_claim.status_code == 201
+    assert right_claim.json()["event"]["employee"] == obama.pk
+
+
+def test_retry_with_the_same_client_event_id_returns_the_original(device_a_client, obama):
+    first = face_check(device_a_client, photo("obama_04.jpg"))
+    retry = face_check(device_a_client, photo("obama_04.jpg"))
+
+    assert retry.status_code == 200
+    assert retry.json()["outcome"] == "replayed"
+    assert retry.json()["event"]["id"] == first.json()["event"]["id"]
+
+
+def test_group_photo_of_similar_faces_is_rejected_as_ambiguous(device_a_client, obama, biden):
+    response = face_check(device_a_client, photo("two_people.jpg"))
+
+    assert response.status_code == 400
+    assert error_code(response) == "several_faces"
+
+
+def test_dominant_face_in_a_group_photo_is_taken(device_a_client, obama):
+    # A kiosk sees the person in front large and passers-by small.
+    front = Image.open(io.BytesIO(photo("obama_04.jpg"))).convert("RGB")
+    passer_by = Image.open(io.BytesIO(photo("kate_siegel_01.jpg"))).convert("RGB")
+    passer_by = passer_by.resize((passer_by.width // 3, passer_by.height // 3))
+    canvas = Image.new("RGB", (front.width + passer_by.width, max(front.height, passer_by.height)), "white")
+    canvas.paste(front, (0, 0))
+    canvas.paste(passer_by, (front.width, 0))
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="JPEG", quality=90)
+
+    response = face_check(device_a_client, buffer.getvalue())
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["event"]["employee"] == obama.pk
+
+
+def jpeg(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    Image.fromarray(array).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "make_image, code",
+    [
+        (lambda: b"definitely not an image", "not_an_image"),
+        (lambda: photo("obama_04.jpg")[:4000], "corrupt_image"),
+        (lambda: photo("coffee.jpg"), "no_face"),
+        (lambda: jpeg(np.full((60, 80, 3), 128, dtype=np.uint8)), "no_face"),
+    ],
+    ids=["not-an-image", "truncated-jpeg", "no-face", "blank"],
+)
+def test_unusable_images_are_a_400_and_store_nothing(device_a_client, obama, make_image, code):
+    response = face_check(device_a_client, make_image())
+
+    assert response.status_code == 400
+    assert error_code(response) == code
+    assert not AttendanceEvent.objects.exists()
+
+
+def test_decompression_bomb_is_refused_before_decoding(device_a_client, obama):
+    buffer = io.BytesIO()
+    Image.new("L", (8000, 7000), 0).save(buffer, format="PNG")  # 56 MP, a few kB compressed
+
+    response = face_check(device_a_client, buffer.getvalue())
+
+    assert response.status_code == 400
+    assert error_code(response) == "image_too_large"
+
+
+def test_face_too_small_is_refused(device_a_client, obama):
+    face = Image.open(io.BytesIO(photo("obama_04.jpg"))).convert("RGB")
+    small = face.resize((face.width // 5, face.height // 5))
+    canvas = Image.new("RGB", (640, 480), "gray")
+    canvas.paste(small, (200, 150))
+    buffer = io.BytesIO()
+    canvas.save(buffer, format="JPEG", quality=95)
+
+    response = face_check(device_a_client, buffer.getvalue())
+
+    assert response.status_code == 400
+    assert error_code(response) in {"face_too_small", "no_face"}
+
+
+def test_blurred_face_is_refused(device_a_client, obama):
+    import cv2
+
+    sharp = np.asarray(Image.open(io.BytesIO(photo("obama_04.jpg"))).convert("RGB"))
+    blurred = cv2.GaussianBlur(sharp, (0, 0), sigmaX=6)
+
+    response = face_check(device_a_client, jpeg(blurred))
+
+    assert response.status_code == 400
+    assert error_code(response) in {"face_blurry", "no_face"}
+
+
+def test_invalid_base64_is_a_400(device_a_client, obama):
+    response = device_a_client.post(
+        FACE_CHECK, {"image": "%%%not-base64", "direction": "in", "client_event_id": "x"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "image"
+
+
+def test_revoked_device_is_refused(device_a, device_a_client, obama, admin_user):
+    device_revoke(actor=admin_user, device=device_a.device)
+
+    assert face_check(device_a_client, photo("obama_04.jpg")).status_code == 401
+
+
+def test_liveness_required_without_frames_is_refused(device_a_client, obama, site_a):
+    SiteBiometricPolicy.objects.create(site=site_a, liveness_required=True)
+
+    response = face_check(device_a_client, photo("obama_04.jpg"))
+
+    assert response.status_code == 400
+    assert error_code(response) == "liveness_required"
+    assert not AttendanceEvent.objects.exists()
+
+
+def test_claim_of_employee_without_consent_is_refused(device_a_client, employee_a):
+    response = face_check(device_a_client, photo("obama_04.jpg"), employee=employee_a.pk)
+
+    assert response.status_code == 400
+    assert "consented" in response.json()["errors"][0]["detail"]
+
+
+def test_employee_of_another_site_cannot_be_recognised(device_b, device_client_for, obama):
+    response = face_check(device_client_for(device_b), photo("obama_04.jpg"))
+
+    assert response.status_code == 400
+    assert error_code(response) == "face_not_recognised"

@@ -1,0 +1,4 @@
+from biometrics.api import router
+
+app_name = "biometrics"
+urlpatterns = router.urls
