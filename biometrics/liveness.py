@@ -324,7 +324,8 @@ def frames_from_clip(data: bytes, *, max_frames: int = MAX_FRAMES) -> list[np.nd
             # Never decode more than MAX_CLIP_SECONDS of video, whatever the header says.
             max_reads = math.ceil(MAX_CLIP_SECONDS * max(fps, 1.0)) + 1
             if count > 0:  # evenly spread over the clip
-                wanted = {round(i * (count - 1) / max(1, max_frames - 1)) for i in range(min(max_frames, count))}
+                taken = min(max_frames, count)
+                wanted = {round(i * (count - 1) / max(1, taken - 1)) for i in range(taken)}
             else:  # length unknown: every step-th frame of the longest clip allowed
                 wanted = set(range(0, max_reads, max(1, math.ceil(max_reads / max_frames))))
             frames: list[np.ndarray] = []

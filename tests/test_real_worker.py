@@ -56,7 +56,7 @@ def _worker_log_tail(log_path: Path, lines: int = 40) -> str:
 
 @pytest.fixture(scope="module")
 def celery_worker(django_db_setup, tmp_path_factory):
-    """A `celery worker` process on the default queue, sharing this run's test database.
+    """A `celery worker` process on the default and biometrics queues, sharing this run's test database.
 
     It is ready once it has run a dispatch task sent after its start; as the queue is
     first in, first out and the worker runs one task at a time, that also drains tasks
@@ -86,7 +86,7 @@ def celery_worker(django_db_setup, tmp_path_factory):
                 "attendance_site",
                 "worker",
                 "-Q",
-                "default",
+                "default,biometrics",
                 "--pool",
                 "solo",
                 "--concurrency",
@@ -223,3 +223,28 @@ def test_device_retrying_a_check_in_is_stored_and_announced_once(
     assert [message["data"]["id"] for message in received if message["type"] == "attendance.event"].count(event_id) == 1
     assert AttendanceEvent.objects.filter(employee=employee_a).count() == 1
     assert WorkSession.objects.filter(employee=employee_a).count() == 1
+
+
+def test_face_check_in_is_identified_by_the_biometrics_worker(
+    celery_worker, site_a, device_a, device_client_for, admin_user
+):
+    """The device waits on the recognition task; a worker process loads the model and answers."""
+    from biometrics import services as biometrics_services
+
+    faces = Path(settings.BASE_DIR) / "tests" / "data" / "faces"
+    employee = EmployeeFactory(site=site_a)
+    biometrics_services.consent_grant(actor=admin_user, employee=employee, notice_version="v1")
+    biometrics_services.face_templates_enroll(
+        actor=admin_user, employee=employee, images=[(faces / f"obama_0{n}.jpg").read_bytes() for n in (1, 2, 3)]
+    )
+
+    with (faces / "obama_04.jpg").open("rb") as probe:
+        response = device_client_for(device_a).post(
+            "/api/biometrics/device/face-check/",
+            {"image": probe, "direction": "in", "client_event_id": f"face-{uuid.uuid4().hex}"},
+            format="multipart",
+        )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["event"]["employee"] == employee.pk
+    assert response.json()["event"]["method"] == "face"

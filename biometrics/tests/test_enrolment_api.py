@@ -202,3 +202,28 @@ def test_voice_check_in_verifies_the_claimed_speaker(admin_client, device_a_clie
     assert genuine.json()["event"]["method"] == "voice"
     assert impostor.status_code == 400
     assert impostor.json()["errors"][0]["code"] == "voice_not_recognised"
+
+
+def test_raw_photos_are_kept_only_when_configured_and_purged_after_retention(
+    admin_user, employee_a, consented, settings
+):
+    from datetime import timedelta
+
+    import time_machine
+    from django.utils import timezone
+
+    from biometrics import services
+    from biometrics.tasks import raw_face_images_purge_task
+
+    settings.BIOMETRIC_RAW_IMAGE_RETENTION_DAYS = 7
+    consented(employee_a)
+    [template] = services.face_templates_enroll(actor=admin_user, employee=employee_a, images=[photo("obama_01.jpg")])
+    template.refresh_from_db()
+
+    assert crypto.decrypt(template.image_encrypted) == photo("obama_01.jpg")
+    assert raw_face_images_purge_task.delay().get() == 0
+    with time_machine.travel(timezone.now() + timedelta(days=8)):
+        assert raw_face_images_purge_task.delay().get() == 1
+    template.refresh_from_db()
+    assert template.image_encrypted is None
+    assert FaceTemplate.objects.filter(pk=template.pk).exists()

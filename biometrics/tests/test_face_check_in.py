@@ -207,3 +207,43 @@ def test_employee_of_another_site_cannot_be_recognised(device_b, device_client_f
 
     assert response.status_code == 400
     assert error_code(response) == "face_not_recognised"
+
+
+def test_deactivated_employee_is_no_longer_recognised(
+    device_a_client, admin_client, obama, device_a, django_capture_on_commit_callbacks
+):
+    from attendance.services import attendance_event_record
+
+    attendance_event_record(employee=obama, device=device_a.device, direction="in", method="pin", client_event_id="p")
+    assert face_check(device_a_client, photo("obama_04.jpg"), client_event_id="before").status_code in (200, 201)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        with_attendance = admin_client.delete(f"/api/employees/employees/{obama.pk}/")  # deactivates
+    response = face_check(device_a_client, photo("obama_04.jpg"), client_event_id="after")
+
+    assert with_attendance.status_code == 200
+    assert response.status_code == 400
+    assert error_code(response) == "face_not_recognised"
+
+
+def test_site_policy_is_read_by_viewers_and_changed_by_admins(viewer_a_client, admin_a_client, site_a, site_b):
+    url = f"/api/biometrics/site-policies/{site_a.pk}/"
+
+    defaults = viewer_a_client.get(url)
+    forged = viewer_a_client.patch(url, {"liveness_required": True}, format="json")
+    changed = admin_a_client.patch(url, {"face_distance_threshold": 0.45, "liveness_required": True}, format="json")
+    out_of_range = admin_a_client.patch(url, {"face_distance_threshold": 0.95}, format="json")
+    other_site = admin_a_client.patch(f"/api/biometrics/site-policies/{site_b.pk}/", {"liveness_required": True})
+
+    assert defaults.json() == {
+        "site": site_a.pk,
+        "face_distance_threshold": 0.5,
+        "face_margin": 0.04,
+        "liveness_required": False,
+    }
+    assert forged.status_code == 403
+    assert changed.status_code == 200
+    assert changed.json()["liveness_required"] is True
+    assert out_of_range.status_code == 400
+    assert other_site.status_code == 404
+    assert SiteBiometricPolicy.objects.get(site=site_a).face_distance_threshold == 0.45
