@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -72,6 +72,12 @@ class SampleBytesField(serializers.Field):
 # --- Device endpoints ---------------------------------------------------------------
 
 
+class RecognitionUnavailableError(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Face recognition is busy or unavailable; retry, or check in by QR code."
+    default_code = "recognition_unavailable"
+
+
 class DeviceCheckBaseSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=AttendanceEvent.Direction.choices)
     client_event_id = serializers.CharField(max_length=64)
@@ -119,6 +125,7 @@ class QrCheckSerializer(DeviceCheckBaseSerializer):
 
 _CHECK_RESPONSES = {
     201: OpenApiResponse(RecordResultSerializer, description="Identified and stored."),
+    503: OpenApiResponse(description="No recognition worker answered in time; retry or use QR."),
     200: OpenApiResponse(RecordResultSerializer, description="A replay or a duplicate: nothing stored."),
 }
 
@@ -145,12 +152,15 @@ class BiometricDeviceViewSet(viewsets.ViewSet):
     def face_check(self, request):
         check = FaceCheckSerializer(data=self._multipart_lists(request, "frames"))
         check.is_valid(raise_exception=True)
-        result = services.face_check_in(
-            check=check.check_in(request.auth),
-            image=check.validated_data["image"],
-            claimed_employee_id=check.validated_data.get("employee"),
-            frames=check.validated_data.get("frames"),
-        )
+        try:
+            result = services.face_check_in(
+                check=check.check_in(request.auth),
+                image=check.validated_data["image"],
+                claimed_employee_id=check.validated_data.get("employee"),
+                frames=check.validated_data.get("frames"),
+            )
+        except services.RecognitionUnavailable:
+            raise RecognitionUnavailableError()
         return record_response(result)
 
     @extend_schema(request=VoiceCheckSerializer, responses=_CHECK_RESPONSES, summary="Check in or out by voice")

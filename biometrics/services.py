@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
+from celery.exceptions import TimeoutError as CeleryTimeoutError
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
 
 from accounts.models import AuditLogEntry
 from accounts.services import audit_record, model_snapshot
@@ -32,6 +34,10 @@ from biometrics.models import (
     VoiceTemplate,
 )
 from employees.models import Employee
+
+
+class RecognitionUnavailable(Exception):
+    """No recognition worker answered in time (or the broker is down): retry later."""
 
 
 class BiometricRejected(ValidationError):
@@ -291,14 +297,18 @@ def face_check_in(
         return replayed
     if claimed_employee_id is not None:
         _require_consent(_employee_at_site(employee_id=claimed_employee_id, site_id=check.device.site_id))
-    outcome = face_identify_task.apply_async(
-        kwargs={
-            "site_id": check.device.site_id,
-            "image_b64": base64.b64encode(image).decode(),
-            "claimed_employee_id": claimed_employee_id,
-            "frames_b64": [base64.b64encode(frame).decode() for frame in frames or []],
-        }
-    ).get(timeout=settings.BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS)
+    try:
+        outcome = face_identify_task.apply_async(
+            kwargs={
+                "site_id": check.device.site_id,
+                "image_b64": base64.b64encode(image).decode(),
+                "claimed_employee_id": claimed_employee_id,
+                "frames_b64": [base64.b64encode(frame).decode() for frame in frames or []],
+            },
+            expires=settings.BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS,
+        ).get(timeout=settings.BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS)
+    except (CeleryTimeoutError, OperationalError) as error:
+        raise RecognitionUnavailable("no recognition worker answered in time") from error
     if outcome["employee_id"] is None:
         raise BiometricRejected("image", outcome["code"], outcome["detail"])
     employee = _employee_at_site(employee_id=outcome["employee_id"], site_id=check.device.site_id)

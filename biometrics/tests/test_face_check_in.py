@@ -247,3 +247,83 @@ def test_site_policy_is_read_by_viewers_and_changed_by_admins(viewer_a_client, a
     assert out_of_range.status_code == 400
     assert other_site.status_code == 404
     assert SiteBiometricPolicy.objects.get(site=site_a).face_distance_threshold == 0.45
+
+
+def _jpeg_frames(frames) -> list[bytes]:
+    return [jpeg(frame) for frame in frames]
+
+
+def _live_clip_frames() -> list[np.ndarray]:
+    from biometrics.liveness import frames_from_clip
+    from biometrics.tests.conftest import DATA
+
+    return frames_from_clip((DATA / "liveness" / "live_hamilton_122-160.mp4").read_bytes())
+
+
+def test_live_burst_passes_liveness_and_is_recorded_with_its_score(device_a_client, site_a, consented, admin_user):
+    from biometrics import services
+    from tests.factories import EmployeeFactory
+
+    frames = _live_clip_frames()
+    person = consented(EmployeeFactory(site=site_a))
+    services.face_templates_enroll(actor=admin_user, employee=person, images=[jpeg(frames[n]) for n in (0, 5, 15, 19)])
+    SiteBiometricPolicy.objects.create(site=site_a, liveness_required=True)
+
+    response = device_a_client.post(
+        FACE_CHECK,
+        {
+            "image": io.BytesIO(jpeg(frames[3])),
+            "frames": [io.BytesIO(data) for data in _jpeg_frames(frames)],
+            "direction": "in",
+            "client_event_id": "live-1",
+        },
+        format="multipart",
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["event"]["employee"] == person.pk
+    assert response.json()["event"]["liveness_score"] >= 0.5
+
+
+def test_printed_photo_burst_fails_liveness(device_a_client, site_a, obama):
+    from biometrics.tests.conftest import DATA
+
+    SiteBiometricPolicy.objects.create(site=site_a, liveness_required=True)
+    still = np.asarray(Image.open(DATA / "faces" / "obama_04.jpg").convert("RGB"))
+    # A photo held up to the kiosk: the same picture, shifted a little each frame.
+    burst = [np.roll(still, shift=(step, 2 * step), axis=(0, 1)) for step in range(12)]
+
+    response = device_a_client.post(
+        FACE_CHECK,
+        {
+            "image": io.BytesIO(photo("obama_04.jpg")),
+            "frames": [io.BytesIO(data) for data in _jpeg_frames(burst)],
+            "direction": "in",
+            "client_event_id": "print-1",
+        },
+        format="multipart",
+    )
+
+    assert response.status_code == 400
+    assert error_code(response) == "liveness_failed"
+    assert not AttendanceEvent.objects.exists()
+
+
+def test_no_recognition_worker_is_a_503_not_a_500(device_a, obama, settings):
+    from rest_framework.test import APIClient
+
+    from attendance_site import celery_app
+
+    # A 5xx is reported through got_request_exception, which the test client would re-raise.
+    device_client = APIClient(raise_request_exception=False)
+    device_client.credentials(HTTP_AUTHORIZATION=f"Device {device_a.credential}")
+    settings.BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS = 0.5
+    celery_app.conf.task_always_eager = False  # nothing consumes the biometrics queue here
+    try:
+        response = face_check(device_client, photo("obama_04.jpg"), client_event_id="busy")
+    finally:
+        celery_app.conf.task_always_eager = True
+
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["code"] == "recognition_unavailable"
+    assert not AttendanceEvent.objects.exists()
