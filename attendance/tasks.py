@@ -7,6 +7,9 @@ from attendance import services
 
 @shared_task(
     name="attendance.event_dispatch",
+    # Nobody waits on the result: storing one would also cost every check-in a Redis
+    # SUBSCRIBE in the web process (the Redis backend listens for results it may get).
+    ignore_result=True,
     autoretry_for=(ConnectionError, OSError),
     retry_backoff=True,
     max_retries=5,

@@ -105,7 +105,7 @@ def celery_worker(django_db_setup, tmp_path_factory):
             stderr=subprocess.STDOUT,
         )
     try:
-        barrier = attendance_event_dispatch.delay(NO_SUCH_EVENT)
+        barrier = attendance_event_dispatch.apply_async((NO_SUCH_EVENT,), ignore_result=False)
         deadline = time.monotonic() + WORKER_START_TIMEOUT
         while not barrier.ready():
             if worker.poll() is not None:
