@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -6,9 +7,13 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from attendance_site import health
 from biometrics import views as biometrics_views
+from dashboard import views as dashboard_views
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+    path("", RedirectView.as_view(url="/dashboard/", permanent=False)),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
@@ -17,6 +22,7 @@ urlpatterns = [
     path("api/employees/", include("employees.urls")),
     path("api/attendance/", include("attendance.urls")),
     path("api/biometrics/", include("biometrics.urls")),
+    path("api/dashboard/", include("dashboard.urls")),
     path("qr/<str:link_token>/", biometrics_views.qr_page, name="biometrics-qr-page"),
     path("qr/<str:link_token>/code.png", biometrics_views.qr_image, name="biometrics-qr-image"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

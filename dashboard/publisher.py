@@ -16,10 +16,20 @@ def site_group_name(site_id: int) -> str:
     return f"site.{site_id}"
 
 
+def _sequence_key(site_id: int) -> str:
+    return f"dashboard:sequence:site:{site_id}"
+
+
 def _next_sequence(site_id: int) -> int:
-    key = f"dashboard:sequence:site:{site_id}"
+    key = _sequence_key(site_id)
     cache.add(key, 0, timeout=None)
     return cache.incr(key)
+
+
+def site_sequences(site_ids) -> dict[int, int]:
+    """The last sequence number sent to each site: a client's baseline after a resync."""
+    found = cache.get_many([_sequence_key(site_id) for site_id in site_ids])
+    return {site_id: int(found.get(_sequence_key(site_id), 0)) for site_id in site_ids}
 
 
 def site_message_publish(*, site_id: int, message_type: str, data: dict) -> SiteMessage:
