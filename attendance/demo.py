@@ -60,6 +60,11 @@ LAST_NAMES = [
 ]
 
 
+# Only devices with this prefix take part in the simulated live activity, so the
+# simulation can never write into a real site's attendance.
+DEMO_DEVICE_PREFIX = "Demo "
+
+
 @dataclass(frozen=True)
 class DemoDataset:
     admin_username: str
@@ -95,7 +100,7 @@ def demo_dataset_create(
     for site, departments in ((berlin, ["Engineering", "People", "Sales"]), (lagos, ["Production", "Logistics"])):
         day = Shift.objects.create(site=site, name="Day", start_time=time(8), end_time=time(16, 30), grace_minutes=5)
         night = Shift.objects.create(site=site, name="Night", start_time=time(22), end_time=time(6), grace_minutes=10)
-        for device_name in ("Main entrance kiosk", "Side door tablet"):
+        for device_name in (f"{DEMO_DEVICE_PREFIX}main entrance kiosk", f"{DEMO_DEVICE_PREFIX}side door tablet"):
             created = device_create(actor=admin, fields={"site": site, "name": device_name, "kind": Device.Kind.KIOSK})
             credentials[f"{site.name} / {device_name}"] = created.credential
         for department_name in departments:
@@ -157,3 +162,28 @@ def _demo_day_record(*, rng: random.Random, employee: Employee, work_date, devic
             occurred_at=occurred_at,
             client_event_id=f"demo-{employee.pk}-{occurred_at:%Y%m%d%H%M}-{direction}",
         )
+
+
+def demo_activity_step(*, rng: random.Random | None = None) -> AttendanceEvent | None:
+    """One simulated check-in or check-out at a demo device, so the demo dashboard moves."""
+    rng = rng or random.Random()
+    devices = list(
+        Device.objects.filter(name__startswith=DEMO_DEVICE_PREFIX, revoked_at__isnull=True).select_related("site")
+    )
+    if not devices:
+        return None
+    device = rng.choice(devices)
+    employees = list(Employee.objects.filter(site=device.site, is_active=True).select_related("site"))
+    if not employees:
+        return None
+    employee = rng.choice(employees)
+    latest = employee.work_sessions.order_by("-started_at").first()
+    is_in = latest is not None and latest.ended_at is None and timezone.now() - latest.started_at < timedelta(hours=12)
+    result = attendance_event_record(
+        employee=employee,
+        device=device,
+        direction=AttendanceEvent.Direction.OUT if is_in else AttendanceEvent.Direction.IN,
+        method=rng.choice([AttendanceEvent.Method.PIN, AttendanceEvent.Method.QR, AttendanceEvent.Method.FACE]),
+        client_event_id=f"demo-live-{rng.getrandbits(64):016x}",
+    )
+    return result.event

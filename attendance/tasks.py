@@ -18,3 +18,10 @@ from attendance import services
 )
 def attendance_event_dispatch(event_id: int) -> bool:
     return services.attendance_event_dispatch(event_id=event_id)
+
+
+@shared_task(name="attendance.demo_activity", ignore_result=True, time_limit=30)
+def demo_activity() -> None:
+    from attendance.demo import demo_activity_step
+
+    demo_activity_step()

@@ -56,6 +56,8 @@ def _children(host: str, port: str) -> dict[str, list[str]]:
 def main() -> int:
     os.chdir(BASE_DIR)
     (BASE_DIR / "var").mkdir(exist_ok=True)
+    # The demo devices check someone in or out every few seconds (0 switches it off).
+    os.environ.setdefault("DEMO_ACTIVITY_SECONDS", "8")
     embedded = None
     if not os.environ.get("REDIS_URL"):
         from attendance_site.embedded_redis import embedded_redis_start

@@ -151,6 +151,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "biometrics-raw-images-purge": {"task": "biometrics.raw_images_purge", "schedule": 3600.0},
 }
+# `make run` sets this so the demo devices keep checking people in; 0 (the default) never.
+DEMO_ACTIVITY_SECONDS = env.float("DEMO_ACTIVITY_SECONDS", default=0)
+if DEMO_ACTIVITY_SECONDS > 0:
+    CELERY_BEAT_SCHEDULE["demo-activity"] = {"task": "attendance.demo_activity", "schedule": DEMO_ACTIVITY_SECONDS}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Auth, permissions ------------------------------------------------------

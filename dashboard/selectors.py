@@ -62,6 +62,8 @@ def presence_today(*, user, site: Site) -> Presence:
                 late_by=late_by,
             )
         )
+    # Who is here first, then who left, then who has not come.
+    rows.sort(key=lambda row: ("in", "out", "absent").index(row.state))
     counts = Counter(row.state for row in rows)
     late = sum(1 for row in rows if row.late_by)
     return Presence(

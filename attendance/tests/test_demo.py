@@ -1,0 +1,35 @@
+"""The demo data set and the simulated live activity of `make run`."""
+
+import random
+
+from attendance.demo import DEMO_DEVICE_PREFIX, demo_activity_step, demo_dataset_create
+from attendance.models import AttendanceEvent, Device
+from attendance.services import device_create
+from employees.models import Employee, Site
+
+
+def test_demo_dataset_has_two_sites_thirty_employees_and_a_week_of_attendance(db):
+    dataset = demo_dataset_create(admin_username="demo-admin", admin_password="pw-1-demo", viewer_password="pw-2-demo")
+
+    assert Site.objects.count() == 2
+    assert Employee.objects.count() == 30
+    assert AttendanceEvent.objects.count() > 200
+    assert len(dataset.device_credentials) == 4
+
+
+def test_demo_activity_alternates_in_and_out_at_demo_devices_only(db, site_a, employee_a, admin_user):
+    device_create(actor=admin_user, fields={"site": site_a, "name": "Real kiosk"})
+    device_create(actor=admin_user, fields={"site": site_a, "name": f"{DEMO_DEVICE_PREFIX}kiosk"})
+    rng = random.Random(1)
+
+    first = demo_activity_step(rng=rng)
+    second = demo_activity_step(rng=rng)
+
+    assert (first.direction, second.direction) == ("in", "out")
+    assert {first.device.name, second.device.name} == {f"{DEMO_DEVICE_PREFIX}kiosk"}
+
+
+def test_no_demo_devices_means_no_simulated_activity(db, device_a, employee_a):
+    assert demo_activity_step() is None
+    assert not AttendanceEvent.objects.exists()
+    assert Device.objects.count() == 1
