@@ -69,6 +69,21 @@ class SampleBytesField(serializers.Field):
         raise NotImplementedError("samples are never returned")
 
 
+def with_file_lists(request, *names: str) -> dict:
+    """Request data where the named fields are lists, from JSON or from multipart.
+
+    A multipart form repeats a field once per file; DRF's ListField expects a list.
+    """
+    if not hasattr(request.data, "getlist"):
+        return request.data
+    data = request.data.dict()
+    for name in names:
+        files = request.data.getlist(name)
+        if files:
+            data[name] = files
+    return data
+
+
 # --- Device endpoints ---------------------------------------------------------------
 
 
@@ -137,20 +152,10 @@ class BiometricDeviceViewSet(viewsets.ViewSet):
     permission_classes = [IsDevice]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    def _multipart_lists(self, request, *names: str) -> dict:
-        # A multipart form repeats a field for each file; DRF's ListField reads JSON lists.
-        data = request.data.dict() if hasattr(request.data, "dict") else dict(request.data)
-        if hasattr(request.data, "getlist"):
-            for name in names:
-                files = request.data.getlist(name)
-                if files:
-                    data[name] = files
-        return data
-
     @extend_schema(request=FaceCheckSerializer, responses=_CHECK_RESPONSES, summary="Check in or out by face")
     @action(detail=False, methods=["post"], url_path="face-check")
     def face_check(self, request):
-        check = FaceCheckSerializer(data=self._multipart_lists(request, "frames"))
+        check = FaceCheckSerializer(data=with_file_lists(request, "frames"))
         check.is_valid(raise_exception=True)
         try:
             result = services.face_check_in(
@@ -259,11 +264,6 @@ class EnrolmentViewSet(viewsets.GenericViewSet):
     def get_queryset(self):
         return employees_visible_to(self.request.user)
 
-    def _lists(self, request, name: str) -> dict:
-        if hasattr(request.data, "getlist"):
-            return {name: request.data.getlist(name)}
-        return request.data
-
     def retrieve(self, request, pk=None):
         employee = self.get_object()
         return Response(EnrolmentStatusSerializer(selectors.enrolment_status(employee=employee)).data)
@@ -273,7 +273,7 @@ class EnrolmentViewSet(viewsets.GenericViewSet):
     def face(self, request, pk=None):
         """Enrol 1-10 photos; each must show exactly one sharp face of sufficient size."""
         employee = self.get_object()
-        body = FaceEnrolSerializer(data=self._lists(request, "images"))
+        body = FaceEnrolSerializer(data=with_file_lists(request, "images"))
         body.is_valid(raise_exception=True)
         services.face_templates_enroll(actor=request.user, employee=employee, images=body.validated_data["images"])
         status_now = selectors.enrolment_status(employee=employee)
@@ -284,7 +284,7 @@ class EnrolmentViewSet(viewsets.GenericViewSet):
     def voice(self, request, pk=None):
         """Enrol (or replace) the voice from 2-10 clips."""
         employee = self.get_object()
-        body = VoiceEnrolSerializer(data=self._lists(request, "clips"))
+        body = VoiceEnrolSerializer(data=with_file_lists(request, "clips"))
         body.is_valid(raise_exception=True)
         services.voice_template_enroll(actor=request.user, employee=employee, clips=body.validated_data["clips"])
         status_now = selectors.enrolment_status(employee=employee)

@@ -269,6 +269,19 @@ class BiometricCheckIn:
     source: str = AttendanceEvent.Source.ONLINE
 
 
+def _record(check: BiometricCheckIn, *, employee: Employee, method: str, **scores) -> RecordResult:
+    return attendance_event_record(
+        employee=employee,
+        device=check.device,
+        direction=check.direction,
+        method=method,
+        occurred_at=check.occurred_at,
+        client_event_id=check.client_event_id,
+        source=check.source,
+        **scores,
+    )
+
+
 def _replayed(check: BiometricCheckIn) -> RecordResult | None:
     # Before any recognition work: a retried request costs one indexed lookup.
     event = attendance_event_by_client_id(device=check.device, client_event_id=check.client_event_id)
@@ -312,14 +325,10 @@ def face_check_in(
     if outcome["employee_id"] is None:
         raise BiometricRejected("image", outcome["code"], outcome["detail"])
     employee = _employee_at_site(employee_id=outcome["employee_id"], site_id=check.device.site_id)
-    return attendance_event_record(
+    return _record(
+        check,
         employee=employee,
-        device=check.device,
-        direction=check.direction,
         method=AttendanceEvent.Method.FACE,
-        occurred_at=check.occurred_at,
-        client_event_id=check.client_event_id,
-        source=check.source,
         confidence=outcome["confidence"],
         liveness_score=outcome["liveness_score"],
     )
@@ -344,15 +353,8 @@ def voice_check_in(*, check: BiometricCheckIn, clip: bytes, claimed_employee_id:
     score = voice.voice_score(template, probe)
     if score < voice.VOICE_ACCEPT_THRESHOLD:
         raise BiometricRejected("clip", "voice_not_recognised", "The voice does not match the claimed employee.")
-    return attendance_event_record(
-        employee=employee,
-        device=check.device,
-        direction=check.direction,
-        method=AttendanceEvent.Method.VOICE,
-        occurred_at=check.occurred_at,
-        client_event_id=check.client_event_id,
-        source=check.source,
-        confidence=float(np.clip(score, 0.0, 1.0)),
+    return _record(
+        check, employee=employee, method=AttendanceEvent.Method.VOICE, confidence=float(np.clip(score, 0.0, 1.0))
     )
 
 
@@ -452,15 +454,7 @@ def qr_check_in(*, check: BiometricCheckIn, token: str | None = None, image: byt
     try:
         with transaction.atomic():
             QrTokenUse.objects.create(employee=employee, window=payload["w"])
-            return attendance_event_record(
-                employee=employee,
-                device=check.device,
-                direction=check.direction,
-                method=AttendanceEvent.Method.QR,
-                occurred_at=check.occurred_at,
-                client_event_id=check.client_event_id,
-                source=check.source,
-            )
+            return _record(check, employee=employee, method=AttendanceEvent.Method.QR)
     except IntegrityError:
         raise BiometricRejected("token", "qr_replayed", "This QR code was already used; show the current one.")
 

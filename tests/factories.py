@@ -43,3 +43,17 @@ class EmployeeFactory(factory.django.DjangoModelFactory):
     last_name = factory.Faker("last_name")
     site = factory.SubFactory(SiteFactory)
     department = factory.LazyAttribute(lambda o: DepartmentFactory(site=o.site))
+
+
+def event_record(device, employee, direction, occurred_at, method="pin"):
+    """Record an event through the real service, with a client id derived from its fields."""
+    from attendance.services import attendance_event_record
+
+    return attendance_event_record(
+        employee=employee,
+        device=device,
+        direction=direction,
+        method=method,
+        occurred_at=occurred_at,
+        client_event_id=f"{employee.pk}-{direction}-{occurred_at.isoformat()}",
+    ).event

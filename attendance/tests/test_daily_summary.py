@@ -5,8 +5,7 @@ from datetime import UTC, datetime, time
 import pytest
 import time_machine
 
-from attendance.services import attendance_event_record
-from tests.factories import EmployeeFactory, ShiftFactory
+from tests.factories import EmployeeFactory, ShiftFactory, event_record
 
 SUMMARIES = "/api/attendance/daily-summaries/"
 
@@ -17,15 +16,7 @@ def frozen_clock():
         yield
 
 
-def record(device, employee, direction, occurred_at):
-    attendance_event_record(
-        employee=employee,
-        device=device,
-        direction=direction,
-        method="pin",
-        occurred_at=occurred_at,
-        client_event_id=f"{employee.pk}-{direction}-{occurred_at.isoformat()}",
-    )
+record = event_record
 
 
 def test_day_shift_summary_with_lunch_break_and_late_arrival(admin_client, device_a, site_a):

@@ -9,8 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditLogEntry
 from attendance.models import AttendanceEvent
-from attendance.services import attendance_event_record
-from tests.factories import EmployeeFactory
+from tests.factories import EmployeeFactory, event_record
 
 EVENTS = "/api/attendance/events/"
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
@@ -22,15 +21,8 @@ def frozen_clock():
         yield
 
 
-def record(device, employee, occurred_at, direction="in", method="pin", client_event_id=None):
-    return attendance_event_record(
-        employee=employee,
-        device=device,
-        direction=direction,
-        method=method,
-        occurred_at=occurred_at,
-        client_event_id=client_event_id or f"{employee.pk}-{occurred_at.isoformat()}-{direction}",
-    ).event
+def record(device, employee, occurred_at, direction="in", method="pin"):
+    return event_record(device, employee, direction, occurred_at, method=method)
 
 
 def test_viewer_sees_only_events_of_their_site(viewer_a_client, device_a, device_b, employee_a, employee_b):

@@ -5,8 +5,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 import time_machine
 
-from attendance.services import attendance_event_record
-from tests.factories import EmployeeFactory, ShiftFactory
+from tests.factories import EmployeeFactory, ShiftFactory, event_record
 
 NOW = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)  # 11:00 in Berlin
 
@@ -17,15 +16,7 @@ def frozen_clock():
         yield
 
 
-def record(device, employee, direction, occurred_at):
-    attendance_event_record(
-        employee=employee,
-        device=device,
-        direction=direction,
-        method="pin",
-        occurred_at=occurred_at,
-        client_event_id=f"{employee.pk}-{direction}-{occurred_at.isoformat()}",
-    )
+record = event_record
 
 
 def test_presence_counts_in_out_late_and_absent(viewer_a_client, site_a, device_a):
