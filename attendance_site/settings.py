@@ -123,7 +123,9 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "attendance:channels"},
+        # socket_timeout None: redis-py 8 defaults to 5 s, and the layer's blocking
+        # receive on an idle channel would then raise and crash every quiet consumer.
+        "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None}], "prefix": "attendance:channels"},
     }
 }
 

@@ -18,6 +18,7 @@ BENCHES = {
     "face_speed": False,
     "voice_accuracy": False,
     "liveness_accuracy": False,
+    "ws_fanout": False,
 }
 
 

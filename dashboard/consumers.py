@@ -31,5 +31,13 @@ class LiveConsumer(AsyncJsonWebsocketConsumer):
         # so a misbehaving client cannot disturb its own or anyone else's stream.
         return
 
+    async def dispatch(self, message):
+        # Relaying a site message touches no database. Channels' own dispatch first closes
+        # stale database connections through a thread hop, which halved fan-out speed.
+        if message["type"] == "site.message":
+            await self.site_message(message)
+            return
+        await super().dispatch(message)
+
     async def site_message(self, event):
         await self.send_json(event["message"])

@@ -114,3 +114,27 @@ def test_malformed_client_message_neither_closes_the_socket_nor_stops_the_stream
 
     assert still_open
     assert received == published
+
+
+def test_a_quiet_socket_still_receives_after_the_redis_read_timeout(viewer_a, site_a):
+    # redis-py 8 times blocking reads out after 5 s by default; an idle dashboard must
+    # not lose its channel to that.
+    import asyncio
+
+    session = session_cookie_for(viewer_a)
+
+    async def scenario():
+        communicator = communicator_for(session)
+        try:
+            await connect_and_greet(communicator)
+            await asyncio.sleep(6.5)
+            await sync_to_async(site_message_publish)(
+                site_id=site_a.pk, message_type="attendance.event", data={"id": 1}
+            )
+            return await communicator.receive_json_from(timeout=TIMEOUT)
+        finally:
+            await communicator.disconnect()
+
+    received = async_to_sync(scenario)()
+
+    assert received["data"] == {"id": 1}
