@@ -74,12 +74,12 @@ class SiteBiometricPolicy(models.Model):
 
     site = models.OneToOneField("employees.Site", on_delete=models.CASCADE, related_name="biometric_policy")
     face_distance_threshold = models.FloatField(
-        default=0.5,
+        default=0.48,
         validators=[MinValueValidator(0.2), MaxValueValidator(0.7)],
         help_text="Largest dlib distance accepted as the same person.",
     )
     face_margin = models.FloatField(
-        default=0.04,
+        default=0.02,
         validators=[MinValueValidator(0.0), MaxValueValidator(0.3)],
         help_text="Required distance gap between the best and the second-best person.",
     )

@@ -237,8 +237,8 @@ def test_site_policy_is_read_by_viewers_and_changed_by_admins(viewer_a_client, a
 
     assert defaults.json() == {
         "site": site_a.pk,
-        "face_distance_threshold": 0.5,
-        "face_margin": 0.04,
+        "face_distance_threshold": 0.48,
+        "face_margin": 0.02,
         "liveness_required": False,
     }
     assert forged.status_code == 403

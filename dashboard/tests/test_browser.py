@@ -1,0 +1,491 @@
+"""The live dashboard in a real browser, against a real Daphne server.
+
+Headless Chromium (driven by Playwright) logs in through the login form of a Daphne
+process that serves this run's test database and the Channels layer over Redis. A
+device check-in posted to that server reaches the open page through the WebSocket; a
+viewer gets no edit controls and nothing of other sites; a restarted server is
+reconnected to and resynced from without a reload. Each test leaves a screenshot in
+artifacts/ at the repository root.
+
+Without Chromium or Playwright these tests skip, except in CI (the CI variable set),
+where they fail: there they must run.
+
+Playwright's sync API keeps an asyncio loop running in the test's thread while a
+browser is open, where Django refuses ORM calls and async_to_sync refuses to run: the
+test data is created by fixtures before the browser starts, and any later database
+work goes through `outside_the_browser_loop`.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+
+from accounts.models import Role
+from accounts.services import user_create
+from attendance.models import Device
+from attendance.services import attendance_event_record
+from tests.factories import EmployeeFactory
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # reported by the `browser_requirements` fixture
+    expect = sync_playwright = None
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
+CHECK_IN = "/api/attendance/device/check-in/"
+
+SERVER_START_TIMEOUT = 30.0
+SERVER_STOP_TIMEOUT = 15.0
+PAGE_TIMEOUT_MS = 10_000  # default for every page action and expectation
+LIVE_WITHIN_SECONDS = 1.0  # the issue's bound: a check-in is on the open page within 1 s
+OTHER_SITE_QUIET_SECONDS = 1.5
+RECONNECT_TIMEOUT_MS = 30_000  # the page retries with a backoff of 1, 2, 4, 8, 10 s
+
+ADMIN_USERNAME, ADMIN_PASSWORD = "browser-admin", "pw-browser-admin-1"
+VIEWER_USERNAME, VIEWER_PASSWORD = "browser-viewer", "pw-browser-viewer-1"
+
+# No proxy from the environment may stand between the tests and 127.0.0.1.
+_local_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def _browser_missing_reason() -> str | None:
+    if sync_playwright is None:
+        return "the Python package playwright is not installed (requirements-dev.txt)"
+    if not CHROMIUM.exists():
+        return f"no Chromium at {CHROMIUM} (Debian packages chromium and chromium-driver)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser_requirements():
+    """Skip without Chromium or Playwright; in CI, fail instead: there these tests must run."""
+    reason = _browser_missing_reason()
+    if reason is not None:
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests cannot run in CI: {reason}")
+        pytest.skip(reason)
+
+
+def _test_database_env() -> dict[str, str]:
+    """Environment that points a separate process at this run's test database.
+
+    The same as tests/test_real_worker.py's helper.
+    """
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return {"SQLITE_PATH": str(db["NAME"])}
+    if connection.vendor == "postgresql":
+        credentials = quote(db["USER"] or "", safe="")
+        if db["PASSWORD"]:
+            credentials += ":" + quote(db["PASSWORD"], safe="")
+        host = db["HOST"] or "localhost"
+        port = f":{db['PORT']}" if db["PORT"] else ""
+        return {"DATABASE_URL": f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"}
+    raise NotImplementedError(f"no server environment for database vendor {connection.vendor!r}")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _log_tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class DaphneServer:
+    """One Daphne process on a fixed port, which can be stopped (by pid) and started again."""
+
+    def __init__(self, *, port: int, env: dict[str, str], log_path: Path):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.env = env
+        self.log_path = log_path
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self) -> None:
+        assert not self.running, "the server is already running"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (fixed arguments, this interpreter)
+                [
+                    sys.executable,
+                    "-m",
+                    "daphne",
+                    "-b",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "attendance_site.asgi:application",
+                ],
+                cwd=settings.BASE_DIR,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if self.process.poll() is not None:
+                pytest.fail(f"Daphne exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                with _local_http.open(f"{self.url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (OSError, urllib.error.URLError):
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"Daphne did not answer /healthz within {SERVER_START_TIMEOUT:.0f} s:\n{self.log_tail()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if not self.running:
+            return
+        pid = self.process.pid
+        os.kill(pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=SERVER_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.kill(pid, signal.SIGKILL)
+            self.process.wait(timeout=SERVER_STOP_TIMEOUT)
+
+    def log_tail(self) -> str:
+        return _log_tail(self.log_path)
+
+
+@pytest.fixture(scope="module")
+def static_root(tmp_path_factory, browser_requirements) -> Path:
+    """The static files, collected once: with DEBUG off, WhiteNoise serves only STATIC_ROOT."""
+    root = tmp_path_factory.mktemp("static-root")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "STATIC_ROOT": str(root), "DJANGO_SETTINGS_MODULE": "attendance_site.settings"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if result.returncode != 0:
+        pytest.fail(f"collectstatic failed:\n{result.stdout}\n{result.stderr}")
+    assert (root / "dashboard" / "live.js").is_file()
+    return root
+
+
+@pytest.fixture(scope="module")
+def server_env(browser_requirements, django_db_setup, static_root) -> dict[str, str]:
+    """Daphne's environment: this run's test database and Redis; check-ins publish in-process (eager tasks)."""
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "SQLITE_PATH")}
+    env.update(_test_database_env())
+    env.update(
+        {
+            "REDIS_URL": os.environ["REDIS_URL"],
+            "CELERY_TASK_ALWAYS_EAGER": "true",
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "STATIC_ROOT": str(static_root),
+            "DJANGO_SETTINGS_MODULE": "attendance_site.settings",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+@pytest.fixture
+def server(server_env, tmp_path, request):
+    """A Daphne process of this test's own.
+
+    Not one per module: each transactional test ends with a flush, after which content
+    types and permissions come back under new ids, and a server process that cached the
+    old ones (Django's ContentType cache) finds nobody's site permissions.
+    """
+    daphne = DaphneServer(port=_free_port(), env=server_env, log_path=tmp_path / "daphne.log")
+    failures_before = request.session.testsfailed
+    daphne.start()
+    try:
+        yield daphne
+        if request.session.testsfailed > failures_before:
+            print(f"--- Daphne log ({daphne.log_path}) ---\n{daphne.log_tail()}")
+    finally:
+        daphne.stop()
+
+
+@pytest.fixture
+def page(browser_requirements, request):
+    """A fresh headless Chromium page. Request it last: the test data must exist before it starts.
+
+    If the test fails, the page's console and a screenshot (artifacts/<test>-failure.png)
+    are kept for the report.
+    """
+    failure_screenshot = f"{request.node.name}-failure"
+    (ARTIFACTS / f"{failure_screenshot}.png").unlink(missing_ok=True)  # from an earlier run
+    failures_before = request.session.testsfailed
+    console: list[str] = []
+    expect.set_options(timeout=PAGE_TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            browser_page = context.new_page()
+            browser_page.set_default_timeout(PAGE_TIMEOUT_MS)
+            browser_page.on("console", lambda message: console.append(f"console.{message.type}: {message.text}"))
+            browser_page.on("pageerror", lambda error: console.append(f"page error: {error}"))
+            yield browser_page
+            if request.session.testsfailed > failures_before:
+                screenshot(browser_page, failure_screenshot)
+                print("--- browser console ---\n" + "\n".join(console))
+        finally:
+            browser.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def outside_the_browser_loop(function, /, *args, **kwargs):
+    """Run database work in a thread of its own, where no asyncio loop is running."""
+
+    def call():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(call).result(timeout=60)
+
+
+# --- Data, created before the browser starts ------------------------------------------
+
+
+@pytest.fixture
+def browser_admin(db):
+    return user_create(username=ADMIN_USERNAME, password=ADMIN_PASSWORD, role=Role.ADMIN, all_sites=True)
+
+
+@pytest.fixture
+def browser_viewer(site_a):
+    return user_create(username=VIEWER_USERNAME, password=VIEWER_PASSWORD, role=Role.VIEWER, sites=[site_a])
+
+
+@pytest.fixture
+def colleague_a(site_a):
+    """A second person at site A, for a check-in after the first."""
+    return EmployeeFactory(site=site_a)
+
+
+# --- Steps ------------------------------------------------------------------------------
+
+
+def log_in(page, server: DaphneServer, username: str, password: str) -> None:
+    """Through the login form, as a person would; ends on the dashboard with its socket open and state loaded."""
+    page.goto(f"{server.url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{server.url}/dashboard/")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    # The server's hello triggers the first resync from the REST API.
+    page.wait_for_function("() => document.body.dataset.synced !== undefined")
+
+
+def device_check_in(server: DaphneServer, created_device, employee) -> dict:
+    """A check-in as a device sends it, over HTTP to the server; returns the stored event."""
+    body = {"employee": employee.pk, "client_event_id": f"browser-{uuid.uuid4().hex}", "method": "pin"}
+    request = urllib.request.Request(  # noqa: S310 (our own server on 127.0.0.1)
+        f"{server.url}{CHECK_IN}",
+        data=json.dumps(body).encode(),
+        method="POST",
+        headers={
+            "Authorization": f"Device {created_device.credential}",
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+        },
+    )
+    try:
+        with _local_http.open(request, timeout=10) as response:
+            status, answer = response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        pytest.fail(f"check-in refused with {error.code}: {error.read().decode(errors='replace')}")
+    assert status == 201, answer
+    return answer["event"]
+
+
+def feed_item(page, event_id: int):
+    return page.locator(f'#feed li[data-event="{event_id}"]')
+
+
+def record_websocket_frames(page) -> list[dict]:
+    """Every message the page's WebSockets receive, as sent by the server (before the page filters)."""
+    frames: list[dict] = []
+
+    def on_socket(socket_):
+        socket_.on("framereceived", lambda payload: frames.append(json.loads(payload)))
+
+    page.on("websocket", on_socket)
+    return frames
+
+
+# --- Tests --------------------------------------------------------------------------------
+
+
+def test_admin_logs_in_and_sees_a_device_check_in_appear_live_within_a_second(
+    server, browser_admin, site_a, device_a, employee_a, page
+):
+    log_in(page, server, ADMIN_USERNAME, ADMIN_PASSWORD)
+    checked_in = page.locator("#count-checked_in")
+    expect(checked_in).to_have_text("0")
+    # An admin has edit controls (what the viewer test shows to be absent).
+    expect(page.locator("#devices button.revoke")).to_have_count(1)
+    expect(page.locator('header nav a[href="/admin/"]')).to_have_text("Admin")
+
+    event = device_check_in(server, device_a, employee_a)
+    answered_at = time.monotonic()
+    page.locator(f'#feed li.fresh[data-event="{event["id"]}"]').wait_for(state="visible", timeout=5_000)
+    delay = time.monotonic() - answered_at
+
+    assert delay <= LIVE_WITHIN_SECONDS, f"the check-in took {delay:.3f} s to appear on the page"
+    expect(feed_item(page, event["id"])).to_contain_text(f"({employee_a.employee_code}) checked in by pin")
+    expect(checked_in).to_have_text("1")
+    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
+    screenshot(page, "dashboard-admin")
+
+
+def test_viewer_has_no_edit_controls_and_a_forged_revoke_from_their_session_is_refused(
+    server, browser_viewer, site_a, device_a, page
+):
+    log_in(page, server, VIEWER_USERNAME, VIEWER_PASSWORD)
+    expect(page.locator("#devices tr")).to_have_count(1)  # the devices panel has loaded the site's device
+    expect(page.locator("#devices")).to_contain_text("Kiosk A")
+    expect(page.locator("button.revoke")).to_have_count(0)
+    expect(page.locator('a[href="/admin/"]')).to_have_count(0)
+    expect(page.locator("header nav")).not_to_contain_text("Admin")
+    csrf_token = next(cookie["value"] for cookie in page.context.cookies() if cookie["name"] == "csrftoken")
+
+    answer = page.evaluate(
+        """async ([id, token]) => {
+            const response = await fetch(`/api/attendance/devices/${id}/revoke/`, {
+                method: "POST", headers: { "X-CSRFToken": token }, credentials: "same-origin",
+            });
+            return { status: response.status, body: await response.text() };
+        }""",
+        [device_a.device.pk, csrf_token],
+    )
+
+    assert answer["status"] == 403, answer
+    assert "CSRF" not in answer["body"], "refused for a bad CSRF token, not for the viewer's role"
+    device = outside_the_browser_loop(Device.objects.get, pk=device_a.device.pk)
+    assert device.is_revoked is False
+    assert device.revoked_at is None
+    screenshot(page, "dashboard-viewer")
+
+
+def test_viewer_sees_nothing_of_another_site_on_the_page_or_the_socket(
+    server, browser_viewer, site_a, site_b, device_a, device_b, employee_a, employee_b, page
+):
+    frames = record_websocket_frames(page)
+    log_in(page, server, VIEWER_USERNAME, VIEWER_PASSWORD)
+    assert site_a.name in page.content()
+    assert site_b.name not in page.content()
+
+    # Site B's check-in goes out first: if it were delivered, it would arrive first.
+    event_b = device_check_in(server, device_b, employee_b)
+    sent_b_at = time.monotonic()
+    event_a = device_check_in(server, device_a, employee_a)
+    feed_item(page, event_a["id"]).wait_for(state="visible", timeout=5_000)
+    page.wait_for_timeout(max(0.0, OTHER_SITE_QUIET_SECONDS - (time.monotonic() - sent_b_at)) * 1000)
+
+    expect(feed_item(page, event_b["id"])).to_have_count(0)
+    html = page.content()
+    assert site_b.name not in html
+    assert employee_b.employee_code not in html
+    received_sites = {frame.get("site") for frame in frames if frame.get("type") != "hello"}
+    assert received_sites == {site_a.pk}, frames
+    assert [frame["sites"] for frame in frames if frame["type"] == "hello"] == [[site_a.pk]]
+    screenshot(page, "dashboard-viewer-site-a-only")
+
+
+def test_page_reconnects_after_a_server_restart_and_resyncs_the_missed_check_in_without_a_reload(
+    server, browser_admin, site_a, device_a, employee_a, colleague_a, page
+):
+    log_in(page, server, ADMIN_USERNAME, ADMIN_PASSWORD)
+    badge = page.locator("#connection")
+    page.evaluate("() => { window.notReloaded = true; }")
+    synced_before = page.evaluate("() => document.body.dataset.synced")
+
+    server.stop()
+    expect(badge).not_to_have_attribute("data-state", "live")
+    # Recorded while the server is down: announced to a Channels group nobody listens to.
+    missed = outside_the_browser_loop(
+        attendance_event_record,
+        employee=employee_a,
+        direction="in",
+        method="pin",
+        device=device_a.device,
+        client_event_id=f"missed-{uuid.uuid4().hex}",
+    ).event
+    server.start()
+
+    expect(badge).to_have_attribute("data-state", "live", timeout=RECONNECT_TIMEOUT_MS)
+    page.wait_for_function("(before) => document.body.dataset.synced !== before", arg=synced_before)
+    missed_item = feed_item(page, missed.pk)
+    expect(missed_item).to_be_visible()
+    expect(missed_item).not_to_have_class("fresh")  # from the REST resync, not the socket
+    expect(page.locator("#count-checked_in")).to_have_text("1")
+    assert page.evaluate("() => window.notReloaded === true"), "the page was reloaded"
+
+    # And the stream goes on over the new connection.
+    later = device_check_in(server, device_a, colleague_a)
+    expect(page.locator(f'#feed li.fresh[data-event="{later["id"]}"]')).to_be_visible(timeout=5_000)
+    expect(page.locator("#count-checked_in")).to_have_text("2")
+    screenshot(page, "dashboard-reconnected")
+
+
+def test_websocket_without_a_session_is_refused_in_the_browser(server, page):
+    page.goto(f"{server.url}/accounts/login/")
+
+    outcome = page.evaluate(
+        """() => new Promise((resolve) => {
+            const socket = new WebSocket(`ws://${location.host}/ws/live/`);
+            let opened = false;
+            socket.addEventListener("open", () => { opened = true; });
+            socket.addEventListener("close", (event) => resolve({ opened, closed: true, code: event.code }));
+            setTimeout(() => resolve({ opened, closed: false, code: null }), 5000);
+        })"""
+    )
+
+    assert outcome["closed"] is True, outcome
+    assert outcome["opened"] is False, outcome
+    screenshot(page, "websocket-anonymous-refused")
