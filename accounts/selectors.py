@@ -1,6 +1,6 @@
 """Reads of the accounts app."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import AuditLogEntry
 from accounts.permissions import user_is_admin
@@ -14,4 +14,4 @@ def audit_entries_visible_to(user) -> QuerySet[AuditLogEntry]:
     entries = AuditLogEntry.objects.select_related("content_type")
     if user_sees_all_sites(user):
         return entries
-    return entries.filter(Q(site_id__in=visible_site_ids(user)))
+    return entries.filter(site_id__in=visible_site_ids(user))
