@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "attendance",
     "dashboard",
     "biometrics",
+    "environment",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +153,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Synced into django-celery-beat's tables at beat start; admins can retime them there.
 CELERY_BEAT_SCHEDULE = {
     "biometrics-raw-images-purge": {"task": "biometrics.raw_images_purge", "schedule": 3600.0},
+    "environment-readings-purge": {"task": "environment.readings_purge", "schedule": 3600.0},
 }
 # `make run` sets this so the demo devices keep checking people in; 0 (the default) never.
 DEMO_ACTIVITY_SECONDS = env.float("DEMO_ACTIVITY_SECONDS", default=0)
@@ -254,6 +256,9 @@ BIOMETRIC_MAX_IMAGE_PIXELS = env.int("BIOMETRIC_MAX_IMAGE_PIXELS", default=24_00
 BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS = env.float("BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS", default=15.0)
 # QR check-in tokens rotate this often and are valid for one window (plus one for clock skew).
 QR_TOKEN_WINDOW_SECONDS = env.int("QR_TOKEN_WINDOW_SECONDS", default=30)
+
+# Condition readings older than this are deleted hourly.
+ENVIRONMENT_READING_RETENTION_DAYS = env.int("ENVIRONMENT_READING_RETENTION_DAYS", default=90)
 
 # Request bodies above this size are refused with 413 before anything parses them.
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=2_621_440)

@@ -1,0 +1,222 @@
+"""REST API of the environment app, mounted at /api/environment/.
+
+Devices post readings with explicit units; people read current conditions and history.
+"""
+
+import math
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.routers import DefaultRouter
+
+from attendance.authentication import DeviceAuthentication, IsDevice
+from attendance.selectors import devices_visible_to
+from attendance_site.api import AwareDateTimeField
+from employees.api import ScopedPrimaryKeyRelatedField
+from employees.selectors import sites_visible_to
+from environment import selectors, services
+
+MAX_BATCH = 1000
+
+
+class MeasureSerializer(serializers.Serializer):
+    """A number with its unit; converted to the stored unit by ``UNITS``."""
+
+    UNITS: dict[str, callable] = {}
+    value = serializers.FloatField()
+    unit = serializers.CharField(max_length=10)
+
+    def validate_value(self, value: float) -> float:
+        if not math.isfinite(value):
+            raise serializers.ValidationError("Must be a finite number.")
+        return value
+
+    def validate_unit(self, unit: str) -> str:
+        if unit not in self.UNITS:
+            raise serializers.ValidationError(f"Unknown unit {unit!r}; use one of {', '.join(self.UNITS)}.")
+        return unit
+
+    def to_internal_value(self, data):
+        measure = super().to_internal_value(data)
+        return self.UNITS[measure["unit"]](measure["value"])
+
+
+class LightSerializer(MeasureSerializer):
+    UNITS = {"lux": float, "lx": float}
+
+    def validate_value(self, value: float) -> float:
+        value = super().validate_value(value)
+        if value < 0:
+            raise serializers.ValidationError("Light cannot be negative.")
+        return value
+
+
+class NoiseSerializer(MeasureSerializer):
+    UNITS = {"dB": float, "dBA": float}
+
+
+class TemperatureSerializer(MeasureSerializer):
+    UNITS = {"C": float, "F": lambda value: (value - 32) * 5 / 9, "K": lambda value: value - 273.15}
+
+
+class LatencySerializer(MeasureSerializer):
+    UNITS = {"ms": float, "s": lambda value: value * 1000}
+
+    def validate_value(self, value: float) -> float:
+        value = super().validate_value(value)
+        if value < 0:
+            raise serializers.ValidationError("Latency cannot be negative.")
+        return value
+
+
+class LossSerializer(MeasureSerializer):
+    UNITS = {"%": float}
+
+    def validate_value(self, value: float) -> float:
+        value = super().validate_value(value)
+        if not 0 <= value <= 100:
+            raise serializers.ValidationError("Packet loss is a percentage between 0 and 100.")
+        return value
+
+
+class BandwidthSerializer(MeasureSerializer):
+    UNITS = {"kbps": float, "Mbps": lambda value: value * 1000}
+
+    def validate_value(self, value: float) -> float:
+        value = super().validate_value(value)
+        if value < 0:
+            raise serializers.ValidationError("Bandwidth cannot be negative.")
+        return value
+
+
+class NetworkSerializer(serializers.Serializer):
+    online = serializers.BooleanField(required=False)
+    latency = LatencySerializer(required=False)
+    loss = LossSerializer(required=False)
+    bandwidth = BandwidthSerializer(required=False)
+
+
+class ReadingInputSerializer(serializers.Serializer):
+    recorded_at = AwareDateTimeField()
+    light = LightSerializer(required=False)
+    noise = NoiseSerializer(required=False)
+    temperature = TemperatureSerializer(required=False)
+    network = NetworkSerializer(required=False)
+    camera_available = serializers.BooleanField(required=False)
+    microphone_available = serializers.BooleanField(required=False)
+
+    def to_reading(self, data: dict) -> services.ReadingInput:
+        network = data.get("network", {})
+        return services.ReadingInput(
+            recorded_at=data["recorded_at"],
+            values={
+                "light_lux": data.get("light"),
+                "noise_db": data.get("noise"),
+                "temperature_c": data.get("temperature"),
+                "network_online": network.get("online"),
+                "network_latency_ms": network.get("latency"),
+                "network_loss_pct": network.get("loss"),
+                "network_bandwidth_kbps": network.get("bandwidth"),
+                "camera_available": data.get("camera_available"),
+                "microphone_available": data.get("microphone_available"),
+            },
+        )
+
+
+class ReadingBatchSerializer(serializers.Serializer):
+    readings = ReadingInputSerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
+
+
+class ReadingSerializer(serializers.Serializer):
+    device = serializers.IntegerField(source="device_id")
+    recorded_at = serializers.DateTimeField()
+    light_lux = serializers.FloatField(allow_null=True)
+    noise_db = serializers.FloatField(allow_null=True)
+    temperature_c = serializers.FloatField(allow_null=True)
+    network_online = serializers.BooleanField(allow_null=True)
+    network_latency_ms = serializers.FloatField(allow_null=True)
+    network_loss_pct = serializers.FloatField(allow_null=True)
+    network_bandwidth_kbps = serializers.FloatField(allow_null=True)
+    camera_available = serializers.BooleanField(allow_null=True)
+    microphone_available = serializers.BooleanField(allow_null=True)
+
+
+class StoredSerializer(serializers.Serializer):
+    stored = serializers.IntegerField()
+
+
+class DeviceReadingViewSet(viewsets.ViewSet):
+    """Devices report their conditions: one reading, or a batch of up to 1000 (all or nothing)."""
+
+    authentication_classes = [DeviceAuthentication]
+    permission_classes = [IsDevice]
+
+    @extend_schema(request=ReadingBatchSerializer, responses={201: StoredSerializer}, summary="Report conditions")
+    @action(detail=False, methods=["post"])
+    def readings(self, request):
+        body = (
+            request.data
+            if isinstance(request.data, dict) and "readings" in request.data
+            else {"readings": [request.data]}
+        )
+        batch = ReadingBatchSerializer(data=body)
+        batch.is_valid(raise_exception=True)
+        converter = ReadingInputSerializer()
+        stored = services.condition_readings_record(
+            device=request.auth, readings=[converter.to_reading(item) for item in batch.validated_data["readings"]]
+        )
+        return Response({"stored": len(stored)}, status=status.HTTP_201_CREATED)
+
+
+class HistoryQuerySerializer(serializers.Serializer):
+    site = ScopedPrimaryKeyRelatedField(selector=sites_visible_to, required=False)
+    device = ScopedPrimaryKeyRelatedField(selector=devices_visible_to, required=False)
+    start = AwareDateTimeField(required=False)
+    end = AwareDateTimeField(required=False)
+    bucket = serializers.ChoiceField(choices=selectors.BUCKETS, required=False, help_text="Average per bucket.")
+
+    def validate(self, attrs):
+        if attrs.get("start") and attrs.get("end") and attrs["start"] >= attrs["end"]:
+            raise serializers.ValidationError({"end": "Must be after start."})
+        return attrs
+
+
+class ConditionViewSet(viewsets.GenericViewSet):
+    serializer_class = ReadingSerializer
+    filter_backends = []
+
+    @extend_schema(
+        parameters=[HistoryQuerySerializer], summary="Readings over time, raw (5000 at most) or averaged per bucket"
+    )
+    @action(detail=False, methods=["get"])
+    def history(self, request):
+        query = HistoryQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        readings = selectors.readings_visible_to(request.user)
+        if params.get("site"):
+            readings = readings.filter(site=params["site"])
+        if params.get("device"):
+            readings = readings.filter(device=params["device"])
+        rows = selectors.readings_history(
+            queryset=readings, start=params.get("start"), end=params.get("end"), bucket=params.get("bucket")
+        )
+        return Response(rows)
+
+    @extend_schema(responses={200: ReadingSerializer(many=True)}, summary="Each visible device's newest reading")
+    @action(detail=False, methods=["get"])
+    def current(self, request):
+        devices = devices_visible_to(request.user)
+        if "site" in request.query_params:
+            site = HistoryQuerySerializer(data={"site": request.query_params["site"]}, context={"request": request})
+            site.is_valid(raise_exception=True)
+            devices = devices.filter(site=site.validated_data["site"])
+        current = selectors.device_conditions_current(device_ids=devices.values_list("pk", flat=True))
+        return Response(ReadingSerializer(list(current.values()), many=True).data)
+
+
+router = DefaultRouter()
+router.register("device", DeviceReadingViewSet, basename="environment-device")
+router.register("conditions", ConditionViewSet, basename="condition")

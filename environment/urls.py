@@ -1,0 +1,4 @@
+from environment.api import router
+
+app_name = "environment"
+urlpatterns = router.urls
