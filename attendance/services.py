@@ -22,6 +22,7 @@ from accounts.services import audit_record, audited_create, audited_delete, audi
 from attendance.models import AttendanceEvent, Device, WorkSession
 from attendance.selectors import attendance_event_by_client_id
 from employees.models import Employee
+from environment.selectors import device_method_refusal
 
 CREDENTIAL_SCHEME = "dev"
 
@@ -86,7 +87,8 @@ def device_authenticate(*, credential: str) -> Device | None:
     parts = credential.split("_", 2)
     if len(parts) != 3 or parts[0] != CREDENTIAL_SCHEME:
         return None
-    device = Device.objects.select_related("site").filter(credential_prefix=parts[1]).first()
+    # The mode state rides along: the check-in path reads it without another query.
+    device = Device.objects.select_related("site", "mode_state").filter(credential_prefix=parts[1]).first()
     if device is None or not hmac.compare_digest(device.credential_hash, _credential_hash(credential)):
         return None
     if device.revoked_at is not None:
@@ -151,13 +153,15 @@ def attendance_event_record(
     _validate_occurred_at(occurred_at)
     if device is not None and not client_event_id:
         raise ValidationError({"client_event_id": "Devices must send a client event id."})
-    refusal = _refusal_reason(employee=employee, device=device)
+    refusal = _refusal(employee=employee, device=device, method=method)
     if refusal is not None:
-        # A retry of an event stored before the employee moved or left is still answered.
+        # A retry of an event stored before things changed (the employee moved or left,
+        # the conditions changed) is still answered with the original.
         replayed = device and attendance_event_by_client_id(device=device, client_event_id=client_event_id)
         if replayed:
             return RecordResult(event=replayed, outcome=RecordOutcome.REPLAYED)
-        raise ValidationError({"employee": refusal})
+        field, code, message = refusal
+        raise ValidationError({field: ValidationError(message, code=code)})
 
     site = employee.site
     try:
@@ -211,11 +215,17 @@ def attendance_event_record(
         raise
 
 
-def _refusal_reason(*, employee: Employee, device: Device | None) -> str | None:
+def _refusal(*, employee: Employee, device: Device | None, method: str) -> tuple[str, str, str] | None:
+    """(field, code, message) of the first rule this event breaks, or None."""
     if device is not None and device.site_id != employee.site_id:
-        return "This employee does not belong to the device's site."
+        return "employee", "other_site", "This employee does not belong to the device's site."
     if not employee.is_active:
-        return "This employee is not active."
+        return "employee", "inactive", "This employee is not active."
+    if device is not None:
+        # The device's current conditions decide which methods work there (environment app).
+        method_refusal = device_method_refusal(device=device, method=method)
+        if method_refusal is not None:
+            return "method", "method_not_allowed", method_refusal
     return None
 
 

@@ -34,6 +34,7 @@ from biometrics.models import (
     VoiceTemplate,
 )
 from employees.models import Employee
+from environment.selectors import device_method_refusal, device_requires_liveness
 
 
 class RecognitionUnavailable(Exception):
@@ -205,7 +206,12 @@ def site_policy_update(*, actor, site, fields: dict) -> SiteBiometricPolicy:
 
 
 def face_identify(
-    *, site_id: int, image: bytes, claimed_employee_id: int | None = None, frames: list[bytes] | None = None
+    *,
+    site_id: int,
+    image: bytes,
+    claimed_employee_id: int | None = None,
+    frames: list[bytes] | None = None,
+    liveness_required: bool = False,
 ) -> dict:
     """Who is in the picture, as a JSON-safe dict (it travels back through Celery).
 
@@ -217,7 +223,7 @@ def face_identify(
     try:
         if frames:
             liveness_score = _liveness_score(frames)
-        elif policy.liveness_required:
+        elif policy.liveness_required or liveness_required:
             raise FaceRejected("liveness_required", "This site requires a liveness check: send a burst of frames.")
         sample = face_sample_extract(image)
     except FaceRejected as rejection:
@@ -308,6 +314,10 @@ def face_check_in(
     replayed = _replayed(check)
     if replayed is not None:
         return replayed
+    refusal = device_method_refusal(device=check.device, method=AttendanceEvent.Method.FACE)
+    if refusal is not None:
+        # Refused before any recognition work; the device is told which modes work.
+        raise BiometricRejected("method", "method_not_allowed", refusal)
     if claimed_employee_id is not None:
         _require_consent(_employee_at_site(employee_id=claimed_employee_id, site_id=check.device.site_id))
     try:
@@ -317,6 +327,7 @@ def face_check_in(
                 "image_b64": base64.b64encode(image).decode(),
                 "claimed_employee_id": claimed_employee_id,
                 "frames_b64": [base64.b64encode(frame).decode() for frame in frames or []],
+                "liveness_required": device_requires_liveness(device=check.device),
             },
             expires=settings.BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS,
         ).get(timeout=settings.BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS)

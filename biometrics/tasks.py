@@ -9,7 +9,11 @@ from biometrics import services
 
 @shared_task(name="biometrics.face_identify", time_limit=30, soft_time_limit=25, acks_late=False)
 def face_identify_task(
-    site_id: int, image_b64: str, claimed_employee_id: int | None = None, frames_b64: list[str] | None = None
+    site_id: int,
+    image_b64: str,
+    claimed_employee_id: int | None = None,
+    frames_b64: list[str] | None = None,
+    liveness_required: bool = False,
 ) -> dict:
     # Not retried: a device is waiting on this answer and will send a new request.
     return services.face_identify(
@@ -17,6 +21,7 @@ def face_identify_task(
         image=base64.b64decode(image_b64),
         claimed_employee_id=claimed_employee_id,
         frames=[base64.b64decode(frame) for frame in frames_b64 or []],
+        liveness_required=liveness_required,
     )
 
 

@@ -14,9 +14,11 @@ from rest_framework.routers import DefaultRouter
 from attendance.authentication import DeviceAuthentication, IsDevice
 from attendance.selectors import devices_visible_to
 from attendance_site.api import AwareDateTimeField
-from employees.api import ScopedPrimaryKeyRelatedField
+from employees.api import AuditedModelViewSet, ScopedPrimaryKeyRelatedField
 from employees.selectors import sites_visible_to
 from environment import selectors, services
+from environment.models import RuleSet
+from environment.rules import MODES, modes_select
 
 MAX_BATCH = 1000
 
@@ -217,6 +219,88 @@ class ConditionViewSet(viewsets.GenericViewSet):
         return Response(ReadingSerializer(list(current.values()), many=True).data)
 
 
+# --- Rule sets and modes ---------------------------------------------------------------
+
+
+class RuleSetSerializer(serializers.ModelSerializer):
+    site = ScopedPrimaryKeyRelatedField(
+        selector=sites_visible_to, allow_null=True, required=False, help_text="Empty: the default rule set."
+    )
+    rules = serializers.JSONField(help_text="See docs/environment.md.")
+
+    class Meta:
+        model = RuleSet
+        fields = ["id", "site", "version", "status", "rules", "note", "created_by", "created_at", "activated_at"]
+        read_only_fields = ["version", "status", "created_by", "created_at", "activated_at"]
+
+
+class DryRunSerializer(serializers.Serializer):
+    conditions = serializers.DictField(help_text='Condition values in stored units, e.g. {"light_lux": 40}.')
+
+
+class ModeDecisionSerializer(serializers.Serializer):
+    mode = serializers.CharField()
+    allowed = serializers.BooleanField()
+    reason = serializers.CharField()
+
+
+class DeviceModesSerializer(serializers.Serializer):
+    allowed_modes = serializers.ListField(child=serializers.CharField(), help_text="In order of preference.")
+    decisions = ModeDecisionSerializer(many=True)
+    rule_set = serializers.IntegerField(allow_null=True, source="rule_set_id")
+    reading_at = serializers.DateTimeField(allow_null=True)
+
+
+class RuleSetViewSet(AuditedModelViewSet):
+    """Versioned rule sets: admins create and edit drafts and activate them; viewers read."""
+
+    serializer_class = RuleSetSerializer
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    filterset_fields = ["status"]
+    update_service = services.rule_set_update
+    instance_argument = "rule_set"
+
+    def get_queryset(self):
+        return selectors.rule_sets_visible_to(self.request.user)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.rule_set_create(
+            actor=self.request.user, site=data.get("site"), rules=data["rules"], note=data.get("note", "")
+        )
+
+    @extend_schema(request=None, responses={200: RuleSetSerializer})
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        """Make this draft the active version; the previous active one is retired."""
+        rule_set = services.rule_set_activate(actor=request.user, rule_set=self.get_object())
+        return Response(self.get_serializer(rule_set).data)
+
+    @extend_schema(request=DryRunSerializer, responses={200: ModeDecisionSerializer(many=True)})
+    @action(detail=True, methods=["post"], url_path="dry-run")
+    def dry_run(self, request, pk=None):
+        """What this rule set (draft or not) would decide for the given conditions."""
+        body = DryRunSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        decisions = modes_select(self.get_object().rules, body.validated_data["conditions"])
+        return Response(ModeDecisionSerializer(decisions, many=True).data)
+
+
+class DeviceModesViewSet(viewsets.ViewSet):
+    authentication_classes = [DeviceAuthentication]
+    permission_classes = [IsDevice]
+
+    @extend_schema(responses={200: DeviceModesSerializer}, summary="The modes this device may use now, and why")
+    @action(detail=False, methods=["get"])
+    def modes(self, request):
+        state = services.device_modes_refresh(device=request.auth)
+        if state is None:
+            return Response({"allowed_modes": list(MODES), "decisions": [], "rule_set": None, "reading_at": None})
+        return Response(DeviceModesSerializer(state).data)
+
+
 router = DefaultRouter()
 router.register("device", DeviceReadingViewSet, basename="environment-device")
+router.register("device-modes", DeviceModesViewSet, basename="environment-device-modes")
 router.register("conditions", ConditionViewSet, basename="condition")
+router.register("rule-sets", RuleSetViewSet, basename="rule-set")

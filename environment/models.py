@@ -6,6 +6,19 @@ degrees Celsius); devices send explicit units and the API converts.
 
 from django.db import models
 
+# Every measurement a reading can carry, in stored (canonical) units.
+READING_FIELDS = (
+    "light_lux",
+    "noise_db",
+    "temperature_c",
+    "network_online",
+    "network_latency_ms",
+    "network_loss_pct",
+    "network_bandwidth_kbps",
+    "camera_available",
+    "microphone_available",
+)
+
 
 class ConditionReading(models.Model):
     device = models.ForeignKey("attendance.Device", on_delete=models.CASCADE, related_name="condition_readings")
@@ -43,3 +56,52 @@ class ConditionReading(models.Model):
 
     def __str__(self) -> str:
         return f"reading of {self.device_id} at {self.recorded_at:%Y-%m-%d %H:%M:%S}"
+
+
+class RuleSet(models.Model):
+    """A versioned mapping from conditions to the authentication modes they allow.
+
+    ``site`` empty means the default for sites without a rule set of their own. Drafts
+    are edited freely; activating one retires the previous active version of its site.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        RETIRED = "retired", "Retired"
+
+    site = models.ForeignKey(
+        "employees.Site", null=True, blank=True, on_delete=models.CASCADE, related_name="rule_sets"
+    )
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    rules = models.JSONField(help_text="See docs/environment.md for the format.")
+    note = models.TextField(blank=True)
+    created_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["site_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "version"], name="rule_set_unique_version_per_site"),
+        ]
+        indexes = [models.Index(fields=["site", "status"], name="rule_set_site_status_idx")]
+
+    def __str__(self) -> str:
+        scope = f"site {self.site_id}" if self.site_id else "default"
+        return f"rule set {scope} v{self.version} ({self.status})"
+
+
+class DeviceModeState(models.Model):
+    """The modes a device was last told it may use, kept for hysteresis and for the check-in path."""
+
+    device = models.OneToOneField("attendance.Device", on_delete=models.CASCADE, related_name="mode_state")
+    rule_set = models.ForeignKey(RuleSet, null=True, on_delete=models.SET_NULL, related_name="+")
+    allowed_modes = models.JSONField(default=list)
+    decisions = models.JSONField(default=list)
+    reading_at = models.DateTimeField(null=True, blank=True)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"modes of {self.device_id}: {', '.join(self.allowed_modes)}"

@@ -2,13 +2,13 @@
 
 from datetime import datetime
 
-from django.db.models import Avg, Count, Max, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Avg, Count, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Trunc
 
 from attendance.models import Device
 from employees.selectors import visible_site_ids
-from environment.models import ConditionReading
-from environment.services import READING_FIELDS
+from environment.models import READING_FIELDS, ConditionReading, DeviceModeState, RuleSet
+from environment.rules import METHOD_MODES
 
 NUMERIC_FIELDS = (
     "light_lux",
@@ -58,3 +58,44 @@ def readings_history(
         )
         .order_by("period", "device_id")[:5000]
     )
+
+
+def rule_sets_visible_to(user) -> QuerySet:
+    """Rule sets of the person's sites, plus the default that applies to all of them."""
+    return RuleSet.objects.filter(Q(site_id__in=visible_site_ids(user)) | Q(site__isnull=True))
+
+
+def rule_set_for_site(*, site_id: int):
+    """The active rule set of a site, else the active default, else None (no limits)."""
+    candidates = list(
+        RuleSet.objects.filter(status=RuleSet.Status.ACTIVE).filter(Q(site_id=site_id) | Q(site__isnull=True))
+    )
+    # A site's own rule set wins over the default.
+    own = [rule_set for rule_set in candidates if rule_set.site_id == site_id]
+    return own[0] if own else (candidates[0] if candidates else None)
+
+
+def device_method_refusal(*, device, method: str) -> str | None:
+    """Why the device's current modes forbid a check-in method, or None if they allow it."""
+    if method not in METHOD_MODES:
+        return None
+    try:
+        state = device.mode_state
+    except DeviceModeState.DoesNotExist:
+        return None
+    if set(METHOD_MODES[method]) & set(state.allowed_modes):
+        return None
+    reasons = [f"{d['mode']}: {d['reason']}" for d in state.decisions if d["mode"] in METHOD_MODES[method]]
+    allowed = ", ".join(state.allowed_modes) or "none"
+    return (
+        f"{method} is not allowed at this device now ({'; '.join(reasons) or 'not in the rule set'}); use: {allowed}."
+    )
+
+
+def device_requires_liveness(*, device) -> bool:
+    """Face is allowed here only with a liveness check."""
+    try:
+        allowed = set(device.mode_state.allowed_modes)
+    except DeviceModeState.DoesNotExist:
+        return False
+    return "face_liveness" in allowed and "face" not in allowed

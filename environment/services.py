@@ -4,24 +4,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import AuditLogEntry
+from accounts.services import audit_record, audited_create, audited_update, model_snapshot
 from attendance.models import Device
-from environment.models import ConditionReading
-
-READING_FIELDS = (
-    "light_lux",
-    "noise_db",
-    "temperature_c",
-    "network_online",
-    "network_latency_ms",
-    "network_loss_pct",
-    "network_bandwidth_kbps",
-    "camera_available",
-    "microphone_available",
-)
+from employees.selectors import user_sees_all_sites
+from environment.models import READING_FIELDS, ConditionReading, DeviceModeState, RuleSet
+from environment.rules import RuleSetInvalid, decisions_as_json, modes_select, rules_validate
+from environment.selectors import device_conditions_current, rule_set_for_site
 
 
 @dataclass(frozen=True)
@@ -53,6 +46,7 @@ def condition_readings_record(*, device: Device, readings: list[ReadingInput]) -
         ConditionReading.objects.bulk_create(rows, batch_size=1000)
         latest = max(rows, key=lambda row: row.recorded_at)
         transaction.on_commit(lambda: _reading_publish(latest), robust=True)
+        device_modes_refresh(device=device)
     return rows
 
 
@@ -76,3 +70,115 @@ def condition_readings_purge(*, now: datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - timedelta(days=settings.ENVIRONMENT_READING_RETENTION_DAYS)
     deleted, _ = ConditionReading.objects.filter(recorded_at__lt=cutoff).delete()
     return deleted
+
+
+# --- Rule sets and mode selection --------------------------------------------------------
+
+
+def _rules_checked(rules) -> dict:
+    try:
+        rules_validate(rules)
+    except RuleSetInvalid as invalid:
+        raise ValidationError({"rules": invalid.problems})
+    return rules
+
+
+@transaction.atomic
+def rule_set_create(*, actor, site, rules: dict, note: str = "") -> RuleSet:
+    """A new draft version for a site (or, with no site, for the default)."""
+    if site is None and not user_sees_all_sites(actor):
+        raise PermissionDenied("Only admins of every site may edit the default rule set.")
+    last = RuleSet.objects.select_for_update().filter(site=site).order_by("-version").first()
+    return audited_create(
+        actor=actor,
+        model=RuleSet,
+        fields={
+            "site": site,
+            "version": (last.version + 1) if last else 1,
+            "rules": _rules_checked(rules),
+            "note": note,
+            "created_by": actor,
+        },
+    )
+
+
+def rule_set_update(*, actor, rule_set, fields: dict) -> RuleSet:
+    if rule_set.status != RuleSet.Status.DRAFT:
+        raise ValidationError("Only drafts can be edited; create a new version instead.")
+    if "rules" in fields:
+        _rules_checked(fields["rules"])
+    return audited_update(actor=actor, instance=rule_set, fields=fields)
+
+
+@transaction.atomic
+def rule_set_activate(*, actor, rule_set) -> RuleSet:
+    """Make a draft the active version of its site; the previous one is retired."""
+    if rule_set.status != RuleSet.Status.DRAFT:
+        raise ValidationError("Only a draft can be activated.")
+    _rules_checked(rule_set.rules)
+    RuleSet.objects.select_for_update().filter(site=rule_set.site, status=RuleSet.Status.ACTIVE).update(
+        status=RuleSet.Status.RETIRED
+    )
+    before = model_snapshot(rule_set)
+    rule_set.status = RuleSet.Status.ACTIVE
+    rule_set.activated_at = timezone.now()
+    rule_set.save(update_fields=["status", "activated_at"])
+    audit_record(
+        actor=actor,
+        action=AuditLogEntry.Action.UPDATE,
+        instance=rule_set,
+        before=before,
+        after=model_snapshot(rule_set),
+        reason="Rule set activated",
+    )
+    devices = Device.objects.filter(revoked_at__isnull=True)
+    if rule_set.site_id is not None:
+        devices = devices.filter(site_id=rule_set.site_id)
+    device_ids = list(devices.values_list("pk", flat=True))
+    transaction.on_commit(lambda: _devices_modes_refresh(device_ids), robust=True)
+    return rule_set
+
+
+def _devices_modes_refresh(device_ids: list[int]) -> None:
+    for device in Device.objects.filter(pk__in=device_ids).select_related("site"):
+        with transaction.atomic():
+            device_modes_refresh(device=device)
+
+
+def device_modes_refresh(*, device: Device):
+    """Re-decide a device's modes from its newest reading; publish when they change."""
+    rule_set = rule_set_for_site(site_id=device.site_id)
+    state = DeviceModeState.objects.filter(device=device).first()
+    if rule_set is None:
+        if state is not None:
+            state.delete()
+        return None
+    reading = device_conditions_current(device_ids=[device.pk]).get(device.pk)
+    conditions = {field: getattr(reading, field) for field in READING_FIELDS} if reading else {}
+    previously = frozenset(state.allowed_modes) if state else frozenset()
+    decisions = modes_select(rule_set.rules, conditions, previously)
+    allowed = [decision.mode for decision in decisions if decision.allowed]
+    changed = state is None or state.allowed_modes != allowed or state.rule_set_id != rule_set.pk
+    state, _ = DeviceModeState.objects.update_or_create(
+        device=device,
+        defaults={
+            "rule_set": rule_set,
+            "allowed_modes": allowed,
+            "decisions": decisions_as_json(decisions),
+            "reading_at": reading.recorded_at if reading else None,
+            "changed_at": timezone.now() if changed else (state.changed_at if state else timezone.now()),
+        },
+    )
+    if changed:
+        transaction.on_commit(lambda: _mode_change_publish(state), robust=True)
+    return state
+
+
+def _mode_change_publish(state) -> None:
+    from dashboard.publisher import site_message_publish
+
+    site_message_publish(
+        site_id=state.device.site_id,
+        message_type="environment.mode_change",
+        data={"device": state.device_id, "allowed_modes": state.allowed_modes, "decisions": state.decisions},
+    )
