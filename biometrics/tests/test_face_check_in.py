@@ -327,3 +327,43 @@ def test_no_recognition_worker_is_a_503_not_a_500(device_a, obama, settings):
     assert response.status_code == 503
     assert response.json()["errors"][0]["code"] == "recognition_unavailable"
     assert not AttendanceEvent.objects.exists()
+
+
+def _conditions_rule_set(site, admin_user):
+    from environment import services as environment_services
+
+    rules = {
+        "modes": [
+            {"mode": "face_liveness", "when": {"light_lux": {"min": 50}}},
+            {"mode": "face", "when": {"light_lux": {"min": 300}}},
+            {"mode": "qr", "when": {}},
+        ]
+    }
+    rule_set = environment_services.rule_set_create(actor=admin_user, site=site, rules=rules)
+    environment_services.rule_set_activate(actor=admin_user, rule_set=rule_set)
+
+
+def _report_light(device_client, lux):
+    from django.utils import timezone
+
+    device_client.post(
+        "/api/environment/device/readings/",
+        {"recorded_at": timezone.now().isoformat(), "light": {"value": lux, "unit": "lux"}},
+        format="json",
+    )
+
+
+def test_dim_light_demands_liveness_and_darkness_refuses_face(device_a, device_client_for, obama, site_a, admin_user):
+    _conditions_rule_set(site_a, admin_user)
+    client = device_client_for(device_a)
+
+    _report_light(client, 100)  # face only with liveness
+    dim = face_check(device_client_for(device_a), photo("obama_04.jpg"), client_event_id="dim")
+    _report_light(client, 10)  # no face at all
+    dark = face_check(device_client_for(device_a), photo("obama_04.jpg"), client_event_id="dark")
+
+    assert dim.status_code == 400
+    assert error_code(dim) == "liveness_required"
+    assert dark.status_code == 400
+    assert error_code(dark) == "method_not_allowed"
+    assert not AttendanceEvent.objects.exists()
