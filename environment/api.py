@@ -185,40 +185,6 @@ class HistoryQuerySerializer(serializers.Serializer):
         return attrs
 
 
-class ConditionViewSet(viewsets.GenericViewSet):
-    serializer_class = ReadingSerializer
-    filter_backends = []
-
-    @extend_schema(
-        parameters=[HistoryQuerySerializer], summary="Readings over time, raw (5000 at most) or averaged per bucket"
-    )
-    @action(detail=False, methods=["get"])
-    def history(self, request):
-        query = HistoryQuerySerializer(data=request.query_params, context={"request": request})
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
-        readings = selectors.readings_visible_to(request.user)
-        if params.get("site"):
-            readings = readings.filter(site=params["site"])
-        if params.get("device"):
-            readings = readings.filter(device=params["device"])
-        rows = selectors.readings_history(
-            queryset=readings, start=params.get("start"), end=params.get("end"), bucket=params.get("bucket")
-        )
-        return Response(rows)
-
-    @extend_schema(responses={200: ReadingSerializer(many=True)}, summary="Each visible device's newest reading")
-    @action(detail=False, methods=["get"])
-    def current(self, request):
-        devices = devices_visible_to(request.user)
-        if "site" in request.query_params:
-            site = HistoryQuerySerializer(data={"site": request.query_params["site"]}, context={"request": request})
-            site.is_valid(raise_exception=True)
-            devices = devices.filter(site=site.validated_data["site"])
-        current = selectors.device_conditions_current(device_ids=devices.values_list("pk", flat=True))
-        return Response(ReadingSerializer(list(current.values()), many=True).data)
-
-
 # --- Rule sets and modes ---------------------------------------------------------------
 
 
@@ -249,6 +215,11 @@ class DeviceModesSerializer(serializers.Serializer):
     decisions = ModeDecisionSerializer(many=True)
     rule_set = serializers.IntegerField(allow_null=True, source="rule_set_id")
     reading_at = serializers.DateTimeField(allow_null=True)
+
+
+class DeviceModeStateSerializer(DeviceModesSerializer):
+    device = serializers.IntegerField(source="device_id")
+    changed_at = serializers.DateTimeField()
 
 
 class RuleSetViewSet(AuditedModelViewSet):
@@ -297,6 +268,54 @@ class DeviceModesViewSet(viewsets.ViewSet):
         if state is None:
             return Response({"allowed_modes": list(MODES), "decisions": [], "rule_set": None, "reading_at": None})
         return Response(DeviceModesSerializer(state).data)
+
+
+class ConditionViewSet(viewsets.GenericViewSet):
+    serializer_class = ReadingSerializer
+    filter_backends = []
+
+    @extend_schema(
+        parameters=[HistoryQuerySerializer], summary="Readings over time, raw (5000 at most) or averaged per bucket"
+    )
+    @action(detail=False, methods=["get"])
+    def history(self, request):
+        query = HistoryQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        readings = selectors.readings_visible_to(request.user)
+        if params.get("site"):
+            readings = readings.filter(site=params["site"])
+        if params.get("device"):
+            readings = readings.filter(device=params["device"])
+        rows = selectors.readings_history(
+            queryset=readings, start=params.get("start"), end=params.get("end"), bucket=params.get("bucket")
+        )
+        return Response(rows)
+
+    @extend_schema(responses={200: ReadingSerializer(many=True)}, summary="Each visible device's newest reading")
+    @action(detail=False, methods=["get"])
+    def current(self, request):
+        devices = devices_visible_to(request.user)
+        if "site" in request.query_params:
+            site = HistoryQuerySerializer(data={"site": request.query_params["site"]}, context={"request": request})
+            site.is_valid(raise_exception=True)
+            devices = devices.filter(site=site.validated_data["site"])
+        current = selectors.device_conditions_current(device_ids=devices.values_list("pk", flat=True))
+        return Response(ReadingSerializer(list(current.values()), many=True).data)
+
+    @extend_schema(
+        parameters=[HistoryQuerySerializer],
+        responses={200: DeviceModeStateSerializer(many=True)},
+        summary="Each visible device's current modes and why",
+    )
+    @action(detail=False, methods=["get"])
+    def modes(self, request):
+        query = HistoryQuerySerializer(data=request.query_params, context={"request": request})
+        query.is_valid(raise_exception=True)
+        states = selectors.device_mode_states_visible_to(request.user)
+        if query.validated_data.get("site"):
+            states = states.filter(device__site=query.validated_data["site"])
+        return Response(DeviceModeStateSerializer(states, many=True).data)
 
 
 router = DefaultRouter()

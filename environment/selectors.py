@@ -65,6 +65,10 @@ def rule_sets_visible_to(user) -> QuerySet:
     return RuleSet.objects.filter(Q(site_id__in=visible_site_ids(user)) | Q(site__isnull=True))
 
 
+def device_mode_states_visible_to(user) -> QuerySet[DeviceModeState]:
+    return DeviceModeState.objects.filter(device__site_id__in=visible_site_ids(user)).order_by("device_id")
+
+
 def rule_set_for_site(*, site_id: int):
     """The active rule set of a site, else the active default, else None (no limits)."""
     candidates = list(

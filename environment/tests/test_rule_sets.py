@@ -195,3 +195,11 @@ def test_rules_module_validates_and_selects_without_the_database():
         rules_validate({"modes": [{"mode": "face", "when": {"camera_available": "yes"}}]})
     decisions = modes_select(RULES, {"light_lux": 500, "camera_available": False, "noise_db": 10})
     assert [d.allowed for d in decisions] == [False, True, True]
+
+
+def test_people_see_each_devices_modes_in_their_scope(device_a_client, viewer_a_client, active_rules, device_a):
+    report(device_a_client, lux=40)
+
+    states = viewer_a_client.get("/api/environment/conditions/modes/").json()
+
+    assert [(state["device"], state["allowed_modes"]) for state in states] == [(device_a.device.pk, ["voice", "pin"])]

@@ -72,15 +72,34 @@ async function revokeDevice(id, button) {
   button.disabled = true;
 }
 
+function conditionsText(reading) {
+  if (!reading) return "no reading";
+  const parts = [];
+  if (reading.light_lux !== null) parts.push(`${Math.round(reading.light_lux)} lux`);
+  if (reading.noise_db !== null) parts.push(`${Math.round(reading.noise_db)} dB`);
+  if (reading.network_online === false) parts.push("offline");
+  return parts.join(", ") || "-";
+}
+
 async function loadDevices() {
-  const page = await getJson(`/api/attendance/devices/?site=${siteId()}&page_size=200`);
+  const [page, readings, modes] = await Promise.all([
+    getJson(`/api/attendance/devices/?site=${siteId()}&page_size=200`),
+    getJson(`/api/environment/conditions/current/?site=${siteId()}`),
+    getJson(`/api/environment/conditions/modes/?site=${siteId()}`),
+  ]);
+  const readingOf = new Map(readings.map((reading) => [reading.device, reading]));
+  const modesOf = new Map(modes.map((state) => [state.device, state]));
   const body = document.getElementById("devices");
   body.replaceChildren();
   for (const device of page.results) {
     const row = body.insertRow();
-    cell(row, device.name);
-    cell(row, device.kind);
+    row.dataset.device = device.id;
+    cell(row, `${device.name} (${device.kind})`);
     cell(row, device.is_revoked ? "revoked" : device.last_seen_at ? new Date(device.last_seen_at).toLocaleString() : "never");
+    cell(row, conditionsText(readingOf.get(device.id)));
+    const state = modesOf.get(device.id);
+    const modesCell = cell(row, state ? state.allowed_modes.join(", ") : "all");
+    if (state) modesCell.title = state.decisions.map((d) => `${d.mode}: ${d.reason}`).join("\n");
     const actions = row.insertCell();
     if (canEdit && !device.is_revoked) {
       // Viewers get no edit controls at all; the API refuses them anyway.
@@ -130,6 +149,12 @@ async function resync() {
   document.body.dataset.synced = String(Date.now());
 }
 
+let devicesTimer = null;
+function scheduleDevicesRefresh() {
+  clearTimeout(devicesTimer);
+  devicesTimer = setTimeout(() => loadDevices().catch(console.error), 300);
+}
+
 function schedulePresenceRefresh() {
   // Several check-ins in a burst cost one presence reload, not one each.
   clearTimeout(presenceTimer);
@@ -152,6 +177,8 @@ function onMessage(message) {
   if (message.type === "attendance.event") {
     document.getElementById("feed").prepend(feedItem(message.data, true));
     schedulePresenceRefresh();
+  } else if (message.type.startsWith("environment.")) {
+    scheduleDevicesRefresh();
   }
 }
 
