@@ -11,14 +11,17 @@ from tests.factories import EmployeeFactory, SiteFactory
 
 
 @pytest.fixture(autouse=True)
-def _fresh_face_galleries():
-    # Galleries are cached per process under the site id; test databases reuse ids
-    # after a rollback, so each test starts with an empty cache.
+def _fresh_process_caches():
+    # Face galleries and rule sets are cached per process under the site id; test
+    # databases reuse ids after a rollback, so each test starts with empty caches.
     from biometrics import selectors
+    from environment import selectors as environment_selectors
 
     selectors._galleries.clear()
+    environment_selectors._active_rule_sets.clear()
     yield
     selectors._galleries.clear()
+    environment_selectors._active_rule_sets.clear()
 
 
 @pytest.fixture

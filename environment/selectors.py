@@ -1,7 +1,9 @@
 """Reads of the environment app: current conditions and downsampled history."""
 
+import uuid
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Trunc
 
@@ -69,8 +71,31 @@ def device_mode_states_visible_to(user) -> QuerySet[DeviceModeState]:
     return DeviceModeState.objects.filter(device__site_id__in=visible_site_ids(user)).order_by("device_id")
 
 
+# Active rule sets are cached per process; a version in the shared cache, bumped after
+# every activation, tells each process when to re-read them.
+_RULE_SET_VERSION_KEY = "environment:rule-set-version"
+_active_rule_sets: dict[int, tuple[str, object]] = {}
+
+
+def rule_sets_invalidate() -> None:
+    cache.set(_RULE_SET_VERSION_KEY, uuid.uuid4().hex, None)
+
+
 def rule_set_for_site(*, site_id: int):
     """The active rule set of a site, else the active default, else None (no limits)."""
+    version = cache.get(_RULE_SET_VERSION_KEY)
+    if version is None:
+        cache.add(_RULE_SET_VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(_RULE_SET_VERSION_KEY)
+    cached = _active_rule_sets.get(site_id)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    rule_set = _rule_set_for_site_read(site_id)
+    _active_rule_sets[site_id] = (version, rule_set)
+    return rule_set
+
+
+def _rule_set_for_site_read(site_id: int):
     candidates = list(
         RuleSet.objects.filter(status=RuleSet.Status.ACTIVE).filter(Q(site_id=site_id) | Q(site__isnull=True))
     )

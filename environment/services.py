@@ -14,7 +14,7 @@ from attendance.models import Device
 from employees.selectors import user_sees_all_sites
 from environment.models import READING_FIELDS, ConditionReading, DeviceModeState, RuleSet
 from environment.rules import RuleSetInvalid, decisions_as_json, modes_select, rules_validate
-from environment.selectors import device_conditions_current, rule_set_for_site
+from environment.selectors import device_conditions_current, rule_set_for_site, rule_sets_invalidate
 
 
 @dataclass(frozen=True)
@@ -131,6 +131,7 @@ def rule_set_activate(*, actor, rule_set) -> RuleSet:
         after=model_snapshot(rule_set),
         reason="Rule set activated",
     )
+    transaction.on_commit(rule_sets_invalidate, robust=True)
     devices = Device.objects.filter(revoked_at__isnull=True)
     if rule_set.site_id is not None:
         devices = devices.filter(site_id=rule_set.site_id)
