@@ -4,10 +4,14 @@ Devices post readings with explicit units; people read current conditions and hi
 """
 
 import math
+from datetime import timedelta
 
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
@@ -201,7 +205,17 @@ class RuleSetSerializer(serializers.ModelSerializer):
 
 
 class DryRunSerializer(serializers.Serializer):
-    conditions = serializers.DictField(help_text='Condition values in stored units, e.g. {"light_lux": 40}.')
+    conditions = serializers.DictField(
+        required=False, help_text='Condition values in stored units, e.g. {"light_lux": 40}.'
+    )
+    days = serializers.IntegerField(
+        required=False, min_value=1, max_value=31, help_text="Or: replay the site's readings of the last N days."
+    )
+
+    def validate(self, attrs):
+        if ("conditions" in attrs) == ("days" in attrs):
+            raise serializers.ValidationError({"conditions": "Send exactly one of conditions and days."})
+        return attrs
 
 
 class ModeDecisionSerializer(serializers.Serializer):
@@ -247,14 +261,25 @@ class RuleSetViewSet(AuditedModelViewSet):
         rule_set = services.rule_set_activate(actor=request.user, rule_set=self.get_object())
         return Response(self.get_serializer(rule_set).data)
 
-    @extend_schema(request=DryRunSerializer, responses={200: ModeDecisionSerializer(many=True)})
+    @extend_schema(request=DryRunSerializer, responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"], url_path="dry-run")
     def dry_run(self, request, pk=None):
-        """What this rule set (draft or not) would decide for the given conditions."""
+        """What this rule set (a draft, typically) would decide: for given conditions (a list of
+        decisions), or over the site's readings of the last N days next to the active rule set
+        ("what would have changed")."""
+        rule_set = self.get_object()
         body = DryRunSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        decisions = modes_select(self.get_object().rules, body.validated_data["conditions"])
-        return Response(ModeDecisionSerializer(decisions, many=True).data)
+        if "conditions" in body.validated_data:
+            decisions = modes_select(rule_set.rules, body.validated_data["conditions"])
+            return Response(ModeDecisionSerializer(decisions, many=True).data)
+        if rule_set.site_id is None:
+            raise ValidationError({"days": "Replay needs a site's rule set; the default applies to many sites."})
+        until = timezone.now()
+        since = until - timedelta(days=body.validated_data["days"])
+        return Response(
+            selectors.rule_set_replay(rule_set=rule_set, site_id=rule_set.site_id, since=since, until=until)
+        )
 
 
 class DeviceModesViewSet(viewsets.ViewSet):

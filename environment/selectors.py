@@ -128,3 +128,52 @@ def device_requires_liveness(*, device) -> bool:
     except DeviceModeState.DoesNotExist:
         return False
     return "face_liveness" in allowed and "face" not in allowed
+
+
+def rule_set_replay(*, rule_set: RuleSet, site_id: int, since, until) -> dict:
+    """What a rule set would have decided over past readings, next to the active one.
+
+    Each device's readings are replayed in order, with hysteresis, under both rule sets;
+    the answer says, per device, how often each mode would have been allowed and how many
+    readings would have been decided differently.
+    """
+    from environment.rules import modes_select
+
+    active = rule_set_for_site(site_id=site_id)
+    readings = (
+        ConditionReading.objects.filter(site_id=site_id, recorded_at__gte=since, recorded_at__lt=until)
+        .order_by("device_id", "recorded_at", "id")
+        .values("device_id", *READING_FIELDS)[:200_000]
+    )
+    devices: dict[int, dict] = {}
+    previous: dict[tuple[int, str], frozenset] = {}
+    for reading in readings:
+        device_id = reading["device_id"]
+        summary = devices.setdefault(device_id, {"device": device_id, "readings": 0, "differences": 0, "allowed": {}})
+        summary["readings"] += 1
+        allowed_by = {}
+        for label, rules in (("draft", rule_set.rules), ("current", active.rules if active else None)):
+            if rules is None:
+                allowed_by[label] = None
+                continue
+            decisions = modes_select(rules, reading, previous.get((device_id, label), frozenset()))
+            allowed = frozenset(decision.mode for decision in decisions if decision.allowed)
+            previous[(device_id, label)] = allowed
+            allowed_by[label] = allowed
+            for mode in allowed:
+                counts = summary["allowed"].setdefault(mode, {"draft": 0, "current": 0})
+                counts[label] += 1
+        if allowed_by["current"] is not None and allowed_by["draft"] != allowed_by["current"]:
+            summary["differences"] += 1
+    for summary in devices.values():
+        total = summary["readings"]
+        summary["allowed"] = {
+            mode: {label: round(count / total, 4) for label, count in counts.items()}
+            for mode, counts in sorted(summary.pop("allowed").items())
+        }
+    return {
+        "active_rule_set": active.pk if active else None,
+        "readings": sum(summary["readings"] for summary in devices.values()),
+        "readings_decided_differently": sum(summary["differences"] for summary in devices.values()),
+        "devices": list(devices.values()),
+    }

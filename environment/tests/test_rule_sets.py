@@ -203,3 +203,27 @@ def test_people_see_each_devices_modes_in_their_scope(device_a_client, viewer_a_
     states = viewer_a_client.get("/api/environment/conditions/modes/").json()
 
     assert [(state["device"], state["allowed_modes"]) for state in states] == [(device_a.device.pk, ["voice", "pin"])]
+
+
+def test_dry_run_over_the_last_days_says_what_would_have_changed(
+    admin_client, device_a_client, active_rules, site_a, admin_user
+):
+    for minutes_ago, lux in ((50, 500), (40, 250), (30, 120), (20, 80)):
+        report(device_a_client, minutes_ago=minutes_ago, lux=lux)
+    stricter = {**RULES, "modes": [{"mode": "face", "when": {"light_lux": {"min": 200}}}, *RULES["modes"][1:]]}
+    draft = services.rule_set_create(actor=admin_user, site=site_a, rules=stricter)
+
+    replay = admin_client.post(f"{RULE_SETS}{draft.pk}/dry-run/", {"days": 1}, format="json").json()
+
+    assert replay["active_rule_set"] == active_rules.pk
+    assert replay["readings"] == 4
+    # 500 and 250 lux: face under both; 120 lux: face only under the current (min 100); 80: within
+    # the current rule's hysteresis margin, so still face there, never under the draft.
+    assert replay["readings_decided_differently"] == 2
+    [device] = replay["devices"]
+    assert device["allowed"]["face"] == {"draft": 0.5, "current": 1.0}
+
+
+@pytest.mark.parametrize("body", [{}, {"days": 0}, {"days": 400}, {"days": 1, "conditions": {}}])
+def test_bad_dry_run_requests_are_a_400(admin_client, active_rules, body):
+    assert admin_client.post(f"{RULE_SETS}{active_rules.pk}/dry-run/", body, format="json").status_code == 400
