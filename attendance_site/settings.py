@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "dashboard",
     "biometrics",
     "environment",
+    "simulations",
 ]
 
 MIDDLEWARE = [

@@ -19,6 +19,7 @@ BENCHES = {
     "voice_accuracy": False,
     "liveness_accuracy": False,
     "ws_fanout": False,
+    "environment_perf": True,
 }
 
 

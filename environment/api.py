@@ -289,7 +289,7 @@ class DeviceModesViewSet(viewsets.ViewSet):
     @extend_schema(responses={200: DeviceModesSerializer}, summary="The modes this device may use now, and why")
     @action(detail=False, methods=["get"])
     def modes(self, request):
-        state = services.device_modes_refresh(device=request.auth)
+        state = services.device_modes_current(device=request.auth)
         if state is None:
             return Response({"allowed_modes": list(MODES), "decisions": [], "rule_set": None, "reading_at": None})
         return Response(DeviceModesSerializer(state).data)

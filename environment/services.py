@@ -159,20 +159,46 @@ def device_modes_refresh(*, device: Device):
     previously = frozenset(state.allowed_modes) if state else frozenset()
     decisions = modes_select(rule_set.rules, conditions, previously)
     allowed = [decision.mode for decision in decisions if decision.allowed]
+    decisions_json = decisions_as_json(decisions)
+    reading_at = reading.recorded_at if reading else None
+    if (
+        state is not None
+        and state.rule_set_id == rule_set.pk
+        and state.decisions == decisions_json
+        and state.reading_at == reading_at
+    ):
+        return state  # nothing new: no write
     changed = state is None or state.allowed_modes != allowed or state.rule_set_id != rule_set.pk
     state, _ = DeviceModeState.objects.update_or_create(
         device=device,
         defaults={
             "rule_set": rule_set,
             "allowed_modes": allowed,
-            "decisions": decisions_as_json(decisions),
-            "reading_at": reading.recorded_at if reading else None,
+            "decisions": decisions_json,
+            "reading_at": reading_at,
             "changed_at": timezone.now() if changed else (state.changed_at if state else timezone.now()),
         },
     )
     if changed:
         transaction.on_commit(lambda: _mode_change_publish(state), robust=True)
     return state
+
+
+def device_modes_current(*, device: Device):
+    """The device's modes as last decided, recomputed only if the rule set changed since.
+
+    Readings and rule-set activations already keep the state current, so a device asking
+    costs no work beyond its authentication (which loads the state).
+    """
+    try:
+        state = device.mode_state
+    except DeviceModeState.DoesNotExist:
+        state = None
+    rule_set = rule_set_for_site(site_id=device.site_id)
+    if state is not None and rule_set is not None and state.rule_set_id == rule_set.pk:
+        return state
+    with transaction.atomic():
+        return device_modes_refresh(device=device)
 
 
 def _mode_change_publish(state) -> None:

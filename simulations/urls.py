@@ -1,0 +1,4 @@
+from simulations.api import router
+
+app_name = "simulations"
+urlpatterns = router.urls
