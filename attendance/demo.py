@@ -5,6 +5,7 @@ a kiosk per site, and a week of attendance recorded through the same service dev
 use, so sessions, night shifts and late arrivals look as they would in production.
 """
 
+import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -18,6 +19,20 @@ from accounts.services import user_create
 from attendance.models import AttendanceEvent, Device
 from attendance.services import attendance_event_record, device_create
 from employees.models import Department, Employee, Shift, Site
+from environment.models import DeviceModeState
+from environment.services import ReadingInput, condition_readings_record, rule_set_activate, rule_set_create
+
+# The demo's default rule set: what docs/environment.md shows.
+DEMO_RULES = {
+    "modes": [
+        {"mode": "face", "when": {"light_lux": {"min": 300}, "camera_available": True}},
+        {"mode": "face_liveness", "when": {"light_lux": {"min": 50}, "camera_available": True}},
+        {"mode": "voice", "when": {"noise_db": {"max": 60}, "microphone_available": True}},
+        {"mode": "qr", "when": {"camera_available": True}},
+        {"mode": "pin", "when": {}},
+    ],
+    "hysteresis": {"light_lux": 20, "noise_db": 3},
+}
 
 FIRST_NAMES = [
     "Ada",
@@ -120,6 +135,8 @@ def demo_dataset_create(
                     )
                 )
 
+    default_rules = rule_set_create(actor=admin, site=None, rules=DEMO_RULES, note="Demo default")
+    rule_set_activate(actor=admin, rule_set=default_rules)
     devices_by_site = {site_id: list(Device.objects.filter(site_id=site_id)) for site_id in (berlin.id, lagos.id)}
     today = timezone.now().date()
     for offset in range(7, 0, -1):
@@ -179,11 +196,32 @@ def demo_activity_step(*, rng: random.Random | None = None) -> AttendanceEvent |
     employee = rng.choice(employees)
     latest = employee.work_sessions.order_by("-started_at").first()
     is_in = latest is not None and latest.ended_at is None and timezone.now() - latest.started_at < timedelta(hours=12)
+    state = _demo_conditions_report(rng=rng, device=device)
+    allowed = set(state.allowed_modes) if state is not None else {"face", "qr", "pin"}
+    methods = [
+        method for method in ("face", "voice", "qr", "pin") if method in allowed or f"{method}_liveness" in allowed
+    ]
     result = attendance_event_record(
         employee=employee,
         device=device,
         direction=AttendanceEvent.Direction.OUT if is_in else AttendanceEvent.Direction.IN,
-        method=rng.choice([AttendanceEvent.Method.PIN, AttendanceEvent.Method.QR, AttendanceEvent.Method.FACE]),
+        method=rng.choice(methods),
         client_event_id=f"demo-live-{rng.getrandbits(64):016x}",
     )
     return result.event
+
+
+def _demo_conditions_report(*, rng: random.Random, device: Device):
+    """A plausible reading: daylight following the site's local hour, a noisy hall at times."""
+    hour = timezone.localtime(timezone.now(), device.site.timezone).hour
+    daylight = max(0.0, math.sin(math.pi * (hour - 6) / 14)) if 6 <= hour <= 20 else 0.0
+    values = {
+        "light_lux": round(15 + 600 * daylight * rng.uniform(0.3, 1.0), 1),
+        "noise_db": round(rng.uniform(35, 75), 1),
+        "camera_available": True,
+        "microphone_available": True,
+        "network_online": True,
+    }
+    condition_readings_record(device=device, readings=[ReadingInput(recorded_at=timezone.now(), values=values)])
+    device.refresh_from_db()
+    return DeviceModeState.objects.filter(device=device).first()

@@ -33,3 +33,20 @@ def test_no_demo_devices_means_no_simulated_activity(db, device_a, employee_a):
     assert demo_activity_step() is None
     assert not AttendanceEvent.objects.exists()
     assert Device.objects.count() == 1
+
+
+def test_demo_devices_report_conditions_and_check_in_only_with_allowed_methods(db, site_a, employee_a, admin_user):
+    from environment.models import ConditionReading, DeviceModeState, RuleSet
+    from environment.services import rule_set_activate, rule_set_create
+
+    device_create(actor=admin_user, fields={"site": site_a, "name": f"{DEMO_DEVICE_PREFIX}kiosk"})
+    only_pin = {"modes": [{"mode": "face", "when": {"light_lux": {"min": 100000}}}, {"mode": "pin", "when": {}}]}
+    rule_set_activate(actor=admin_user, rule_set=rule_set_create(actor=admin_user, site=site_a, rules=only_pin))
+    rng = random.Random(3)
+
+    events = [demo_activity_step(rng=rng) for _ in range(4)]
+
+    assert {event.method for event in events} == {"pin"}
+    assert ConditionReading.objects.count() == 4
+    assert DeviceModeState.objects.get().allowed_modes == ["pin"]
+    assert RuleSet.objects.filter(status="active").count() == 1
