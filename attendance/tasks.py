@@ -20,7 +20,7 @@ def attendance_event_dispatch(event_id: int) -> bool:
     return services.attendance_event_dispatch(event_id=event_id)
 
 
-@shared_task(name="attendance.demo_activity", ignore_result=True, time_limit=30)
+@shared_task(name="attendance.demo_activity", ignore_result=True, time_limit=30, soft_time_limit=25)
 def demo_activity() -> None:
     from attendance.demo import demo_activity_step
 

@@ -71,3 +71,19 @@ def test_admin_of_site_a_does_not_see_site_b_in_the_admin(client, admin_a, emplo
     assert employee_a.employee_code in page
     assert employee_b.employee_code not in page
     assert client.get(f"/admin/employees/employee/{employee_b.pk}/change/").status_code == 302
+
+
+def test_every_task_has_a_soft_time_limit_within_its_hard_limit():
+    # Celery refuses to run a task whose soft limit (or the global default) exceeds its own
+    # hard limit, and beat then drops the scheduled entry: caught here, not in production.
+    from django.conf import settings as django_settings
+
+    from attendance_site import celery_app
+
+    celery_app.loader.import_default_modules()  # what a worker does at start: find every tasks.py
+    ours = [task for name, task in celery_app.tasks.items() if not name.startswith("celery.")]
+    assert ours
+    for task in ours:
+        hard = task.time_limit or django_settings.CELERY_TASK_TIME_LIMIT
+        soft = task.soft_time_limit or django_settings.CELERY_TASK_SOFT_TIME_LIMIT
+        assert soft <= hard, f"{task.name}: soft {soft} > hard {hard}"
