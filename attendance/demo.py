@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.services import user_create
 from attendance.models import AttendanceEvent, Device
-from attendance.services import attendance_event_record, device_create
+from attendance.services import attendance_event_record, device_create, device_mark_seen
 from employees.models import Department, Employee, Shift, Site
 from environment.models import DeviceModeState
 from environment.services import ReadingInput, condition_readings_record, rule_set_activate, rule_set_create
@@ -196,6 +196,7 @@ def demo_activity_step(*, rng: random.Random | None = None) -> AttendanceEvent |
     employee = rng.choice(employees)
     latest = employee.work_sessions.order_by("-started_at").first()
     is_in = latest is not None and latest.ended_at is None and timezone.now() - latest.started_at < timedelta(hours=12)
+    device_mark_seen(device)  # as its authenticated requests would
     state = _demo_conditions_report(rng=rng, device=device)
     allowed = set(state.allowed_modes) if state is not None else {"face", "qr", "pin"}
     methods = [

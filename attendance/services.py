@@ -93,11 +93,11 @@ def device_authenticate(*, credential: str) -> Device | None:
         return None
     if device.revoked_at is not None:
         return None
-    _device_mark_seen(device)
+    device_mark_seen(device)
     return device
 
 
-def _device_mark_seen(device: Device) -> None:
+def device_mark_seen(device: Device) -> None:
     now = timezone.now()
     # Coarse on purpose: one UPDATE a minute per device instead of one per request.
     if device.last_seen_at is None or now - device.last_seen_at >= settings.DEVICE_LAST_SEEN_RESOLUTION:
