@@ -13,17 +13,16 @@ import sys
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
-from django.db import connection
 
 from attendance.models import AttendanceEvent, WorkSession
 from attendance.tasks import attendance_event_dispatch
 from attendance_site import celery_app
+from attendance_site.testing.processes import subprocess_database_env
 from dashboard.publisher import site_group_name
 from tests.factories import EmployeeFactory
 
@@ -33,21 +32,6 @@ CHECK_IN = "/api/attendance/device/check-in/"
 WORKER_START_TIMEOUT = 60.0
 MESSAGE_TIMEOUT = 20.0
 NO_SUCH_EVENT = 0
-
-
-def _test_database_env() -> dict[str, str]:
-    """Environment that points a separate process at this run's test database."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return {"SQLITE_PATH": str(db["NAME"])}
-    if connection.vendor == "postgresql":
-        credentials = quote(db["USER"] or "", safe="")
-        if db["PASSWORD"]:
-            credentials += ":" + quote(db["PASSWORD"], safe="")
-        host = db["HOST"] or "localhost"
-        port = f":{db['PORT']}" if db["PORT"] else ""
-        return {"DATABASE_URL": f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"}
-    raise NotImplementedError(f"no worker environment for database vendor {connection.vendor!r}")
 
 
 def _worker_log_tail(log_path: Path, lines: int = 40) -> str:
@@ -63,7 +47,7 @@ def celery_worker(django_db_setup, tmp_path_factory):
     left on the queue by earlier runs before any test creates an event.
     """
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "SQLITE_PATH")}
-    env.update(_test_database_env())
+    env.update(subprocess_database_env())
     env.update(
         {
             "REDIS_URL": os.environ["REDIS_URL"],

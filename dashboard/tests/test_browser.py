@@ -19,7 +19,6 @@ work goes through `outside_the_browser_loop`.
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,16 +27,16 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connections
 
 from accounts.models import Role
 from accounts.services import user_create
 from attendance.models import Device
 from attendance.services import attendance_event_record
+from attendance_site.testing.processes import free_port, subprocess_database_env
 from tests.factories import EmployeeFactory
 
 try:
@@ -89,30 +88,6 @@ def browser_requirements():
         if os.environ.get("CI"):
             pytest.fail(f"browser tests cannot run in CI: {reason}")
         pytest.skip(reason)
-
-
-def _test_database_env() -> dict[str, str]:
-    """Environment that points a separate process at this run's test database.
-
-    The same as tests/test_real_worker.py's helper.
-    """
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return {"SQLITE_PATH": str(db["NAME"])}
-    if connection.vendor == "postgresql":
-        credentials = quote(db["USER"] or "", safe="")
-        if db["PASSWORD"]:
-            credentials += ":" + quote(db["PASSWORD"], safe="")
-        host = db["HOST"] or "localhost"
-        port = f":{db['PORT']}" if db["PORT"] else ""
-        return {"DATABASE_URL": f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"}
-    raise NotImplementedError(f"no server environment for database vendor {connection.vendor!r}")
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _log_tail(path: Path, lines: int = 40) -> str:
@@ -205,7 +180,7 @@ def static_root(tmp_path_factory, browser_requirements) -> Path:
 def server_env(browser_requirements, django_db_setup, static_root) -> dict[str, str]:
     """Daphne's environment: this run's test database and Redis; check-ins publish in-process (eager tasks)."""
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "SQLITE_PATH")}
-    env.update(_test_database_env())
+    env.update(subprocess_database_env())
     env.update(
         {
             "REDIS_URL": os.environ["REDIS_URL"],
@@ -228,7 +203,7 @@ def server(server_env, tmp_path, request):
     types and permissions come back under new ids, and a server process that cached the
     old ones (Django's ContentType cache) finds nobody's site permissions.
     """
-    daphne = DaphneServer(port=_free_port(), env=server_env, log_path=tmp_path / "daphne.log")
+    daphne = DaphneServer(port=free_port(), env=server_env, log_path=tmp_path / "daphne.log")
     failures_before = request.session.testsfailed
     daphne.start()
     try:
