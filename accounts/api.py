@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from accounts.models import AuditLogEntry
 from accounts.permissions import IsAdminRole, user_role
 from accounts.selectors import audit_entries_visible_to
+from employees.api import SiteScopedFilter
 from employees.selectors import user_sees_all_sites, visible_site_ids
 
 
@@ -34,10 +35,16 @@ class AuditLogEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AuditLogEntryFilter(SiteScopedFilter):
+    class Meta:
+        model = AuditLogEntry
+        fields = ["action", "site", "object_id"]
+
+
 class AuditLogEntryViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = AuditLogEntrySerializer
     permission_classes = [IsAdminRole]
-    filterset_fields = ["action", "site", "actor", "object_id"]
+    filterset_class = AuditLogEntryFilter
     ordering_fields = ["occurred_at"]
     search_fields = ["object_repr", "actor_repr", "reason"]
 

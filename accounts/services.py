@@ -20,7 +20,16 @@ User = get_user_model()
 
 # The apps whose data roles are about; Django's own and third-party tables stay
 # with superusers.
-ROLE_MANAGED_APPS = ("accounts", "employees", "attendance", "biometrics", "dashboard", "environment", "simulations")
+ROLE_MANAGED_APPS = (
+    "accounts",
+    "employees",
+    "attendance",
+    "biometrics",
+    "dashboard",
+    "environment",
+    "simulations",
+    "streaming",
+)
 
 
 def role_groups_sync(*, using: str = "default") -> None:

@@ -4,6 +4,8 @@ People (session or token) manage devices, read events and summaries, and enter
 attendance by hand; devices (their own credential) check people in and out.
 """
 
+from datetime import date
+
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -18,6 +20,11 @@ from attendance_site.api import AwareDateTimeField, NewestFirstCursorPagination
 from employees.api import AuditedModelViewSet, ScopedPrimaryKeyRelatedField, SiteScopedFilter, visible_choices
 from employees.models import Employee
 from employees.selectors import departments_visible_to, employees_visible_to, sites_visible_to
+
+# Bounds for dates in queries: outside them date arithmetic overflows, and no
+# attendance exists there anyway.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
+MAX_ID = 2**63 - 1
 
 # --- Devices, managed by people ---------------------------------------------------
 
@@ -132,6 +139,9 @@ class AttendanceEventFilter(SiteScopedFilter):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         date_from, date_to = self.form.cleaned_data.get("date_from"), self.form.cleaned_data.get("date_to")
+        for name, value in (("date_from", date_from), ("date_to", date_to)):
+            if value and not FIRST_DAY <= value <= LAST_DAY:
+                raise serializers.ValidationError({name: f"Must lie between {FIRST_DAY} and {LAST_DAY}."})
         if date_from and date_to and date_from > date_to:
             raise serializers.ValidationError({"date_to": "Must not be before date_from."})
         site = self.form.cleaned_data.get("site")
@@ -272,13 +282,16 @@ class DeviceEndpointViewSet(viewsets.ViewSet):
 class DailySummaryQuerySerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
-    site = serializers.IntegerField(required=False, min_value=1)
-    department = serializers.IntegerField(required=False, min_value=1)
-    employee = serializers.IntegerField(required=False, min_value=1)
+    site = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    department = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    employee = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
     MAX_DAYS = 62
 
     def validate(self, attrs):
+        for name in ("date_from", "date_to"):
+            if not FIRST_DAY <= attrs[name] <= LAST_DAY:
+                raise serializers.ValidationError({name: f"Must lie between {FIRST_DAY} and {LAST_DAY}."})
         span = (attrs["date_to"] - attrs["date_from"]).days
         if span < 0:
             raise serializers.ValidationError({"date_to": "Must not be before date_from."})

@@ -9,7 +9,7 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,6 +25,8 @@ from employees.models import Employee
 from environment.selectors import device_method_refusal
 
 CREDENTIAL_SCHEME = "dev"
+# No attendance predates the system's clocks; older stamps are broken device clocks.
+EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 # --- Devices ------------------------------------------------------------------
@@ -123,6 +125,8 @@ class RecordResult:
 def _validate_occurred_at(occurred_at: datetime) -> None:
     if timezone.is_naive(occurred_at):
         raise ValidationError({"occurred_at": "Datetime has no timezone."})
+    if occurred_at < EARLIEST_EVENT:
+        raise ValidationError({"occurred_at": "Lies before 2000; check the device's clock."})
     if occurred_at > timezone.now() + settings.ATTENDANCE_MAX_CLOCK_SKEW:
         raise ValidationError({"occurred_at": "Lies in the future beyond the allowed clock skew."})
 

@@ -28,6 +28,9 @@ class ApiExceptionHandler(ExceptionHandler):
                 for field, error_list in errors.items()
             }
             return converted
+        if isinstance(exc, RecursionError):
+            # Python's json parser recurses per nesting level; DRF only catches ValueError.
+            return exceptions.ParseError("JSON parse error - nested too deeply.")
         return super().convert_known_exceptions(exc)
 
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "biometrics",
     "environment",
     "simulations",
+    "streaming",
 ]
 
 MIDDLEWARE = [

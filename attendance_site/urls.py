@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/dashboard/", include("dashboard.urls")),
     path("api/environment/", include("environment.urls")),
     path("api/simulations/", include("simulations.urls")),
+    path("api/streams/", include("streaming.urls")),
     path("qr/<str:link_token>/", biometrics_views.qr_page, name="biometrics-qr-page"),
     path("qr/<str:link_token>/code.png", biometrics_views.qr_image, name="biometrics-qr-image"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -11,6 +11,7 @@ import binascii
 from django.core.files.uploadedfile import UploadedFile
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import exceptions, mixins, serializers, status, viewsets
@@ -19,13 +20,14 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from accounts.permissions import IsAdminRole
 from attendance.api import RecordResultSerializer, record_response
 from attendance.authentication import DeviceAuthentication, IsDevice
 from attendance.models import AttendanceEvent
 from attendance_site.api import AwareDateTimeField
 from biometrics import selectors, services
 from biometrics.models import BiometricConsent, SiteBiometricPolicy
-from employees.api import ScopedPrimaryKeyRelatedField
+from employees.api import ScopedPrimaryKeyRelatedField, visible_choices
 from employees.selectors import employees_visible_to, sites_visible_to
 
 MAX_SAMPLE_BYTES = 8 * 1024 * 1024
@@ -205,9 +207,17 @@ class ConsentSerializer(serializers.ModelSerializer):
         read_only_fields = ["granted_at", "recorded_by", "withdrawn_at", "withdrawn_by"]
 
 
+class ConsentFilter(filters.FilterSet):
+    employee = filters.ModelChoiceFilter(queryset=visible_choices(employees_visible_to))
+
+    class Meta:
+        model = BiometricConsent
+        fields = ["employee"]
+
+
 class ConsentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ConsentSerializer
-    filterset_fields = ["employee"]
+    filterset_class = ConsentFilter
 
     def get_queryset(self):
         return selectors.consents_visible_to(self.request.user)
@@ -301,7 +311,7 @@ class EnrolmentViewSet(viewsets.GenericViewSet):
         return Response(ErasureSerializer(erased).data)
 
     @extend_schema(request=None, responses={200: QrLinkSerializer})
-    @action(detail=True, methods=["get"], url_path="qr-link")
+    @action(detail=True, methods=["get"], url_path="qr-link", permission_classes=[IsAdminRole])
     def qr_link(self, request, pk=None):
         """The link to the employee's rotating QR page (open it, or send it to the employee)."""
         employee = self.get_object()

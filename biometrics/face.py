@@ -79,6 +79,8 @@ def image_decode(data: bytes) -> np.ndarray:
         raise FaceRejected("image_too_large", f"Images are limited to {settings.BIOMETRIC_MAX_IMAGE_BYTES} bytes.")
     try:
         image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise FaceRejected("image_too_large", f"Images are limited to {settings.BIOMETRIC_MAX_IMAGE_PIXELS} pixels.")
     except (UnidentifiedImageError, OSError):
         raise FaceRejected("not_an_image", "The file is not an image in a supported format (JPEG, PNG, WebP).")
     if image.format not in ACCEPTED_FORMATS:

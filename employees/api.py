@@ -1,6 +1,7 @@
 """REST API of the employees app, mounted at /api/employees/."""
 
 import zoneinfo
+from datetime import timedelta
 
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -30,6 +31,10 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 class SiteSerializer(serializers.ModelSerializer):
     timezone = serializers.CharField(help_text="IANA zone name, e.g. Europe/Berlin.")
+    duplicate_window = serializers.DurationField(required=False, min_value=timedelta(0), max_value=timedelta(hours=1))
+    max_work_session = serializers.DurationField(
+        required=False, min_value=timedelta(hours=1), max_value=timedelta(hours=48)
+    )
 
     class Meta:
         model = Site

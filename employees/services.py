@@ -1,6 +1,6 @@
 """Writes of the employees app. Plain CRUD goes through the audited helpers."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.models import AuditLogEntry
@@ -28,7 +28,14 @@ def department_create(*, actor, fields: dict) -> Department:
     return audited_create(actor=actor, model=Department, fields=fields)
 
 
+def _site_unchanged(instance, fields: dict) -> None:
+    # Moving a department or shift would leave its employees at the old site with it.
+    if "site" in fields and fields["site"].pk != instance.site_id:
+        raise ValidationError({"site": "Cannot move to another site; create one there instead."})
+
+
 def department_update(*, actor, department: Department, fields: dict) -> Department:
+    _site_unchanged(department, fields)
     return audited_update(actor=actor, instance=department, fields=fields)
 
 
@@ -41,6 +48,7 @@ def shift_create(*, actor, fields: dict) -> Shift:
 
 
 def shift_update(*, actor, shift: Shift, fields: dict) -> Shift:
+    _site_unchanged(shift, fields)
     return audited_update(actor=actor, instance=shift, fields=fields)
 
 

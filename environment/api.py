@@ -22,7 +22,7 @@ from employees.api import AuditedModelViewSet, ScopedPrimaryKeyRelatedField
 from employees.selectors import sites_visible_to
 from environment import selectors, services
 from environment.models import RuleSet
-from environment.rules import MODES, modes_select
+from environment.rules import BOOLEAN_CONDITIONS, MODES, NUMERIC_CONDITIONS, modes_select
 
 MAX_BATCH = 1000
 
@@ -44,13 +44,21 @@ class MeasureSerializer(serializers.Serializer):
             raise serializers.ValidationError(f"Unknown unit {unit!r}; use one of {', '.join(self.UNITS)}.")
         return unit
 
+    # Physically plausible bounds in the stored unit; also keeps converted values finite.
+    STORED_RANGE = (-1e9, 1e9)
+
     def to_internal_value(self, data):
         measure = super().to_internal_value(data)
-        return self.UNITS[measure["unit"]](measure["value"])
+        value = self.UNITS[measure["unit"]](measure["value"])
+        low, high = self.STORED_RANGE
+        if not math.isfinite(value) or not low <= value <= high:
+            raise serializers.ValidationError({"value": f"Out of the plausible range {low:g} to {high:g}."})
+        return value
 
 
 class LightSerializer(MeasureSerializer):
     UNITS = {"lux": float, "lx": float}
+    STORED_RANGE = (0, 200_000)
 
     def validate_value(self, value: float) -> float:
         value = super().validate_value(value)
@@ -61,14 +69,17 @@ class LightSerializer(MeasureSerializer):
 
 class NoiseSerializer(MeasureSerializer):
     UNITS = {"dB": float, "dBA": float}
+    STORED_RANGE = (-50, 200)
 
 
 class TemperatureSerializer(MeasureSerializer):
     UNITS = {"C": float, "F": lambda value: (value - 32) * 5 / 9, "K": lambda value: value - 273.15}
+    STORED_RANGE = (-100, 150)
 
 
 class LatencySerializer(MeasureSerializer):
     UNITS = {"ms": float, "s": lambda value: value * 1000}
+    STORED_RANGE = (0, 600_000)
 
     def validate_value(self, value: float) -> float:
         value = super().validate_value(value)
@@ -89,6 +100,7 @@ class LossSerializer(MeasureSerializer):
 
 class BandwidthSerializer(MeasureSerializer):
     UNITS = {"kbps": float, "Mbps": lambda value: value * 1000}
+    STORED_RANGE = (0, 100_000_000)
 
     def validate_value(self, value: float) -> float:
         value = super().validate_value(value)
@@ -211,6 +223,18 @@ class DryRunSerializer(serializers.Serializer):
     days = serializers.IntegerField(
         required=False, min_value=1, max_value=31, help_text="Or: replay the site's readings of the last N days."
     )
+
+    def validate_conditions(self, conditions: dict) -> dict:
+        for name, value in conditions.items():
+            if name in BOOLEAN_CONDITIONS:
+                if not isinstance(value, bool):
+                    raise serializers.ValidationError(f"{name} must be true or false.")
+            elif name in NUMERIC_CONDITIONS:
+                if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                    raise serializers.ValidationError(f"{name} must be a finite number.")
+            else:
+                raise serializers.ValidationError(f"Unknown condition {name!r}.")
+        return conditions
 
     def validate(self, attrs):
         if ("conditions" in attrs) == ("days" in attrs):

@@ -86,8 +86,7 @@ def _rules_checked(rules) -> dict:
 @transaction.atomic
 def rule_set_create(*, actor, site, rules: dict, note: str = "") -> RuleSet:
     """A new draft version for a site (or, with no site, for the default)."""
-    if site is None and not user_sees_all_sites(actor):
-        raise PermissionDenied("Only admins of every site may edit the default rule set.")
+    _require_rights_over(actor, site)
     last = RuleSet.objects.select_for_update().filter(site=site).order_by("-version").first()
     return audited_create(
         actor=actor,
@@ -102,7 +101,15 @@ def rule_set_create(*, actor, site, rules: dict, note: str = "") -> RuleSet:
     )
 
 
+def _require_rights_over(actor, site) -> None:
+    if site is None and not user_sees_all_sites(actor):
+        raise PermissionDenied("Only admins of every site may change the default rule set.")
+
+
 def rule_set_update(*, actor, rule_set, fields: dict) -> RuleSet:
+    _require_rights_over(actor, rule_set.site)
+    if "site" in fields and fields["site"] != rule_set.site:
+        raise ValidationError({"site": "A rule set stays with its site; create a new one for another site."})
     if rule_set.status != RuleSet.Status.DRAFT:
         raise ValidationError("Only drafts can be edited; create a new version instead.")
     if "rules" in fields:
@@ -113,6 +120,7 @@ def rule_set_update(*, actor, rule_set, fields: dict) -> RuleSet:
 @transaction.atomic
 def rule_set_activate(*, actor, rule_set) -> RuleSet:
     """Make a draft the active version of its site; the previous one is retired."""
+    _require_rights_over(actor, rule_set.site)
     if rule_set.status != RuleSet.Status.DRAFT:
         raise ValidationError("Only a draft can be activated.")
     _rules_checked(rule_set.rules)

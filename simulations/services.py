@@ -74,7 +74,7 @@ def _number(value: object, *, minimum: float | None = None) -> tuple[float, str]
         return 0.0, "Must be a number."
     try:
         number = float(value)
-    except ValueError:
+    except (ValueError, OverflowError):
         return 0.0, f"{value!r} is not a number."
     if not math.isfinite(number):
         return 0.0, "Must be a finite number."

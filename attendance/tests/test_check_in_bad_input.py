@@ -151,3 +151,19 @@ def test_a_person_token_cannot_check_in(admin_client, employee_a, nothing_stored
 def test_a_device_cannot_read_the_people_api(device_a_client):
     assert device_a_client.get("/api/attendance/events/").status_code == 401
     assert device_a_client.get("/api/employees/employees/").status_code == 401
+
+
+@pytest.mark.parametrize("occurred_at", ["0001-01-01T00:00:00+00:00", "1999-12-31T23:59:59+00:00"])
+def test_occurred_at_before_2000_is_refused_not_a_crash(device_a_client, employee_a, occurred_at, nothing_stored):
+    body = {"employee": employee_a.pk, "client_event_id": "e", "method": "pin", "occurred_at": occurred_at}
+
+    for url in (CHECK_IN, "/api/attendance/device/check-out/"):
+        response = device_a_client.post(url, body, format="json")
+        assert response.status_code == 400
+        assert "occurred_at" in error_attrs(response)
+
+
+def test_deeply_nested_json_is_a_400(client):
+    response = client.post("/api/auth/token/", data="[" * 100_000 + "]" * 100_000, content_type="application/json")
+
+    assert response.status_code == 400

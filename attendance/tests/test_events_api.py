@@ -188,3 +188,20 @@ def test_events_cannot_be_edited_or_deleted(admin_client, device_a, employee_a):
 
 def test_anonymous_gets_401(client):
     assert client.get(EVENTS).status_code == 401
+
+
+@pytest.mark.parametrize("params", [{"date_to": "9999-12-31"}, {"date_from": "0001-01-01"}])
+def test_dates_out_of_range_are_a_400_not_a_crash(admin_client, params):
+    assert admin_client.get(EVENTS, params).status_code == 400
+    assert (
+        admin_client.get(
+            "/api/attendance/daily-summaries/", {"date_from": "0001-01-01", "date_to": "0001-01-02"}
+        ).status_code
+        == 400
+    )
+
+
+def test_huge_ids_in_summary_filters_are_a_400(admin_client):
+    params = {"date_from": "2026-03-01", "date_to": "2026-03-02", "employee": "9" * 30}
+
+    assert admin_client.get("/api/attendance/daily-summaries/", params).status_code == 400

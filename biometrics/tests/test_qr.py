@@ -133,3 +133,25 @@ def test_qr_page_shows_a_rotating_code_and_dies_on_revocation(admin_client, clie
     assert "no-cache" in page["Cache-Control"] or "max-age=0" in page["Cache-Control"]
     assert client.get(path).status_code == 404
     assert client.get("/qr/not-a-signed-link/").status_code == 404
+
+
+def test_viewers_cannot_get_an_employees_qr_link(viewer_a_client, employee_a):
+    assert viewer_a_client.get(f"/api/biometrics/enrolments/{employee_a.pk}/qr-link/").status_code == 403
+
+
+def test_gigantic_image_header_is_refused_not_a_crash(device_a_client):
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0))
+        + chunk(b"IEND", b"")
+    )
+    response = qr_check(device_a_client, image=png)
+
+    assert response.status_code == 400
+    assert code(response) in {"image_too_large", "corrupt_image", "not_an_image"}

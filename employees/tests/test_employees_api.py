@@ -230,3 +230,17 @@ def test_malformed_json_to_a_people_endpoint_is_a_400(admin_client):
 
     assert response.status_code == 400
     assert not Employee.objects.exists()
+
+
+def test_departments_and_shifts_do_not_move_between_sites(admin_client, site_a, site_b):
+    department = DepartmentFactory(site=site_a)
+    shift = ShiftFactory(site=site_a)
+
+    assert admin_client.patch(f"{DEPARTMENTS}{department.pk}/", {"site": site_b.pk}, format="json").status_code == 400
+    assert admin_client.patch(f"{SHIFTS}{shift.pk}/", {"site": site_b.pk}, format="json").status_code == 400
+
+
+def test_site_durations_are_bounded(admin_client):
+    for field in ("duplicate_window", "max_work_session"):
+        body = {"name": "X", "timezone": "UTC", field: "999999999 00:00:00"}
+        assert admin_client.post(SITES, body, format="json").status_code == 400

@@ -197,3 +197,11 @@ def test_a_reading_is_published_to_the_sites_live_channel(device_a_client, site_
 
     assert message["type"] == "environment.reading"
     assert message["data"]["light_lux"] == 12.0
+
+
+def test_values_that_overflow_after_unit_conversion_are_refused(device_a_client, admin_client):
+    body = reading(network={"latency": {"value": 1e306, "unit": "s"}})
+
+    assert device_a_client.post(READINGS, body, format="json").status_code == 400
+    assert admin_client.get("/api/environment/conditions/current/").status_code == 200
+    assert not ConditionReading.objects.exists()

@@ -227,3 +227,22 @@ def test_dry_run_over_the_last_days_says_what_would_have_changed(
 @pytest.mark.parametrize("body", [{}, {"days": 0}, {"days": 400}, {"days": 1, "conditions": {}}])
 def test_bad_dry_run_requests_are_a_400(admin_client, active_rules, body):
     assert admin_client.post(f"{RULE_SETS}{active_rules.pk}/dry-run/", body, format="json").status_code == 400
+
+
+def test_site_admin_cannot_change_or_activate_the_default(admin_a_client, admin_user, site_a, site_b):
+    default = services.rule_set_create(actor=admin_user, site=None, rules=RULES)
+    own = services.rule_set_create(actor=admin_user, site=site_a, rules=RULES)
+
+    assert admin_a_client.patch(f"{RULE_SETS}{default.pk}/", {"note": "x"}, format="json").status_code in (403, 404)
+    assert admin_a_client.post(f"{RULE_SETS}{default.pk}/activate/").status_code in (403, 404)
+    assert admin_a_client.patch(f"{RULE_SETS}{own.pk}/", {"site": None}, format="json").status_code == 400
+    default.refresh_from_db()
+    assert default.status == "draft"
+
+
+def test_dry_run_conditions_must_be_typed(admin_client, active_rules):
+    for conditions in ({"light_lux": "abc"}, {"humidity": 3}, {"camera_available": 1}):
+        response = admin_client.post(
+            f"{RULE_SETS}{active_rules.pk}/dry-run/", {"conditions": conditions}, format="json"
+        )
+        assert response.status_code == 400

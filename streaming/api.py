@@ -1,0 +1,116 @@
+"""REST API of the streaming app, mounted at /api/streams/: admins manage, viewers watch."""
+
+from rest_framework import serializers
+from rest_framework.routers import DefaultRouter
+
+from employees.api import AuditedModelViewSet, ScopedPrimaryKeyRelatedField, SiteScopedFilter
+from employees.selectors import sites_visible_to
+from streaming import selectors, services
+from streaming.models import CameraHostAllowance, CameraStream
+
+
+class CameraStreamSerializer(serializers.ModelSerializer):
+    site = ScopedPrimaryKeyRelatedField(selector=sites_visible_to)
+    url = serializers.CharField(
+        write_only=True, max_length=500, help_text="rtsp:// or rtsps://; credentials in it are stored encrypted."
+    )
+    has_credentials = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CameraStream
+        fields = [
+            "id",
+            "site",
+            "name",
+            "url",
+            "url_without_credentials",
+            "has_credentials",
+            "label_faces",
+            "record_attendance",
+            "attendance_cooldown_seconds",
+            "max_width",
+            "max_height",
+            "max_fps",
+            "state",
+            "input_fps",
+            "output_fps",
+            "latency_ms",
+            "last_error",
+            "heartbeat_at",
+            "created_at",
+        ]
+        read_only_fields = [
+            "url_without_credentials",
+            "state",
+            "input_fps",
+            "output_fps",
+            "latency_ms",
+            "last_error",
+            "heartbeat_at",
+            "created_at",
+        ]
+        extra_kwargs = {
+            "max_width": {"min_value": 160, "max_value": 1920},
+            "max_height": {"min_value": 120, "max_value": 1080},
+            "max_fps": {"min_value": 1, "max_value": 30},
+        }
+
+    def get_has_credentials(self, stream: CameraStream) -> bool:
+        return stream.credentials_encrypted is not None
+
+
+class CameraHostSerializer(serializers.ModelSerializer):
+    site = ScopedPrimaryKeyRelatedField(selector=sites_visible_to)
+
+    class Meta:
+        model = CameraHostAllowance
+        fields = ["id", "site", "host", "note", "created_at"]
+        read_only_fields = ["created_at"]
+
+
+class CameraStreamFilter(SiteScopedFilter):
+    class Meta:
+        model = CameraStream
+        fields = ["site", "state"]
+
+
+class CameraHostFilter(SiteScopedFilter):
+    class Meta:
+        model = CameraHostAllowance
+        fields = ["site"]
+
+
+class CameraStreamViewSet(AuditedModelViewSet):
+    serializer_class = CameraStreamSerializer
+    filterset_class = CameraStreamFilter
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    delete_service = services.camera_stream_delete
+    instance_argument = "stream"
+
+    def get_queryset(self):
+        return selectors.camera_streams_visible_to(self.request.user)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.camera_stream_create(
+            actor=self.request.user, site=data.pop("site"), name=data.pop("name"), url=data.pop("url"), options=data
+        )
+
+
+class CameraHostViewSet(AuditedModelViewSet):
+    serializer_class = CameraHostSerializer
+    filterset_class = CameraHostFilter
+    http_method_names = ["get", "post", "delete", "head", "options"]
+    delete_service = services.camera_host_remove
+    instance_argument = "host"
+
+    def get_queryset(self):
+        return selectors.camera_hosts_visible_to(self.request.user)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.camera_host_allow(actor=self.request.user, **serializer.validated_data)
+
+
+router = DefaultRouter()
+router.register("camera-hosts", CameraHostViewSet, basename="camera-host")
+router.register("", CameraStreamViewSet, basename="camera-stream")

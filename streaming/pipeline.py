@@ -1,0 +1,535 @@
+"""Camera stream pipeline: RTSP in, face boxes drawn, HLS out, in one process.
+
+PyAV (FFmpeg in a wheel, with libx264 and the HLS muxer) does the whole job in-process:
+no system FFmpeg, no subprocess to supervise. One call of :func:`run_stream` runs one
+camera until ``should_stop()`` says so, reconnecting on its own when the camera goes away.
+
+- Input: RTSP only. The format is pinned to ``rtsp`` and ``protocol_whitelist`` is set,
+  because FFmpeg otherwise opens anything it knows (``file:``, ``concat:``, ``http:``...)
+  from a user-supplied string; :func:`validate_stream_url` refuses such strings earlier.
+  TCP interleaved transport: no UDP ports to open through NATs and firewalls, no losses.
+- Detection: ``biometrics.face.faces_detect`` on every k-th frame, boxes reused in between.
+  k starts at ``detect_every`` and grows (up to ``detect_every_max``) while processing is
+  slower than the stream, shrinks again when there is room: a live source never waits for
+  us, so falling behind would only grow the delay until the camera's buffer overflows.
+- Output: libx264 (zerolatency, GOP = fps, scene-cut off, so every 1 s segment starts with
+  an I-frame) muxed as HLS in ``output_dir/index.m3u8``; a rolling window of 6 segments,
+  old segments deleted. Resolution and fps are capped (aspect preserved, frames dropped).
+- Input loss (error, end of stream, stalled server that accepts TCP and sends nothing,
+  no frame for ``stall_timeout_s``): status ``reconnecting``, exponential backoff 1, 2, 4...
+  30 s. The HLS output is closed *without* ``#EXT-X-ENDLIST`` (players keep polling) and
+  reopened with ``append_list``: new segments continue the same playlist after an
+  ``#EXT-X-DISCONTINUITY``, which tells players the timestamps restart.
+- Audio is dropped (not even requested from the camera, ``allowed_media_types=video``):
+  door cameras and kiosks rarely carry useful audio, nobody listens to an attendance
+  feed, and audio would double the work (second encoder, A/V sync across reconnects).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+import numpy as np
+
+from biometrics.face import FaceBox
+
+logger = logging.getLogger(__name__)
+
+StreamState = Literal["starting", "live", "reconnecting", "stopped", "failed"]
+PLAYLIST_NAME = "index.m3u8"
+SEGMENT_PATTERN = "segment_%06d.ts"
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    max_width: int = 1280
+    max_height: int = 720
+    max_fps: float = 25.0
+    # Detection cadence: every k-th frame, k adapted between these two bounds.
+    detect_every: int = 1
+    detect_every_max: int = 15
+    preset: str = "veryfast"  # "ultrafast" halves the CPU at a higher bitrate
+    crf: int = 23
+    box_colour_bgr: tuple[int, int, int] = (0, 255, 0)
+    box_thickness: int = 3  # >= 3 px so the colour survives 4:2:0 chroma subsampling
+    open_timeout_s: float = 10.0
+    stall_timeout_s: float = 10.0  # no decoded frame for this long = input lost
+    backoff_initial_s: float = 1.0
+    backoff_max_s: float = 30.0
+    max_reconnects: int | None = None  # None: retry for ever (cameras reboot, networks flap)
+    status_interval_s: float = 1.0
+    hls_time_s: int = 1
+    hls_list_size: int = 6
+    # Injected in tests or for another detector; default biometrics.face.faces_detect.
+    detector: Callable[[np.ndarray], list[FaceBox]] | None = None
+
+
+@dataclass(frozen=True)
+class TimedBox:
+    """A face box in output-frame pixels, and the stream time (s) of the frame it was found in."""
+
+    top: int
+    right: int
+    bottom: int
+    left: int
+    frame_time: float
+
+
+@dataclass
+class StreamStatus:
+    state: StreamState
+    input_fps: float = 0.0
+    output_fps: float = 0.0
+    # How far processing runs behind the live input (wall clock vs stream clock since the
+    # first frame of this connection); camera-side and network delay are not included.
+    latency_ms: float = 0.0
+    last_error: str = ""
+    boxes: list[TimedBox] = field(default_factory=list)
+    detect_every: int = 1
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class InputLost(Exception):
+    """The camera stopped delivering frames; the pipeline reconnects."""
+
+
+class OutputFailed(Exception):
+    """The HLS side failed (disk, encoder): not something reconnecting the camera fixes."""
+
+
+# --------------------------------------------------------------------------- URL check
+
+_ALLOWED_SCHEMES = {"rtsp", "rtsps"}
+# RFC 3986 characters only, minus the ones shells and FFmpeg give meaning to: no spaces,
+# quotes, ; | & $ ` ( ) < > \ { } ^ or control characters.
+_SAFE_URL = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!%+=,*]+")
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-.]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
+MAX_URL_LENGTH = 2048
+
+
+def validate_stream_url(url: str) -> str:
+    """The URL unchanged if it is a plain rtsp:// or rtsps:// URL with a host, else ValueError.
+
+    Purely syntactic: no DNS, no connection. Which hosts are allowed (private ranges,
+    metadata addresses) is an allowlist question answered elsewhere.
+    """
+    if not isinstance(url, str) or not url:
+        raise ValueError("The stream URL is empty.")
+    if len(url) > MAX_URL_LENGTH:
+        raise ValueError(f"The stream URL is longer than {MAX_URL_LENGTH} characters.")
+    if url != url.strip() or not _SAFE_URL.fullmatch(url):
+        raise ValueError(
+            "The stream URL contains characters that are not allowed (spaces, quotes, ; | & $ ` ( ) < > \\ ...)."
+        )
+    scheme, sep, _rest = url.partition("://")
+    if not sep or scheme.lower() not in _ALLOWED_SCHEMES:
+        raise ValueError("Only rtsp:// and rtsps:// stream URLs are accepted.")
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # raises ValueError on a non-numeric or out-of-range port
+    except ValueError as error:
+        raise ValueError(f"The stream URL is malformed: {error}.")
+    netloc = parts.netloc
+    if netloc.count("@") > 1:
+        raise ValueError("The stream URL may hold one user:password@ part at most.")
+    hostport = netloc.rpartition("@")[2]
+    host = parts.hostname or ""
+    if not host or not (_HOST.fullmatch(hostport.rsplit(":", 1)[0] if port is not None else hostport)):
+        raise ValueError("The stream URL needs a host name or IP address.")
+    if port == 0:
+        raise ValueError("The stream URL has port 0.")
+    if "@" in parts.path or "@" in parts.query or "@" in parts.fragment:
+        # rtsp://camera/x@evil: FFmpeg's own URL split can disagree with urllib's.
+        raise ValueError("'@' is only allowed in the user:password@ part of the stream URL.")
+    if "%" in netloc.rpartition("@")[2]:
+        raise ValueError("The stream URL host may not be percent-encoded.")
+    return url
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def output_size(width: int, height: int, max_width: int, max_height: int) -> tuple[int, int]:
+    """Largest size within the caps with the input's aspect ratio; even, as yuv420p needs."""
+    scale = min(1.0, max_width / width, max_height / height)
+    return max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2)
+
+
+def _default_detector(rgb: np.ndarray) -> list[FaceBox]:
+    from biometrics.face import faces_detect  # dlib import is heavy: only when first needed
+
+    return faces_detect(rgb)
+
+
+def _report(on_status: Callable[[StreamStatus], None], status: StreamStatus) -> None:
+    # A failing status callback (a database hiccup) must not take the camera down.
+    try:
+        on_status(status)
+    except Exception:
+        logger.exception("stream status callback failed")
+
+
+def _sleep_unless_stopped(seconds: float, should_stop: Callable[[], bool]) -> bool:
+    """Sleep in short steps; True if asked to stop meanwhile."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if should_stop():
+            return True
+        time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+    return should_stop()
+
+
+class _HlsOutput:
+    """libx264 + HLS muxer for one input connection; the playlist outlives it."""
+
+    def __init__(self, output_dir: Path, width: int, height: int, fps: int, options: PipelineOptions):
+        import av
+
+        playlist = output_dir / PLAYLIST_NAME
+        # omit_endlist: the playlist must stay "live" while we reconnect, or players stop for
+        # good; temp_file: readers never see a half-written playlist or segment.
+        flags = ["delete_segments", "independent_segments", "omit_endlist", "temp_file"]
+        if playlist.exists():
+            # Continue the playlist (numbering, window) after a reconnect or a restart;
+            # append_list marks the first new segment with #EXT-X-DISCONTINUITY.
+            flags += ["append_list", "discont_start"]
+        _sweep_orphan_segments(output_dir, options)
+        self.fps = fps
+        self.frames = 0
+        self.last_pts = -1
+        self.container = av.open(
+            str(playlist),
+            mode="w",
+            format="hls",
+            options={
+                "hls_time": str(options.hls_time_s),
+                "hls_list_size": str(options.hls_list_size),
+                "hls_flags": "+".join(flags),
+                "hls_segment_filename": str(output_dir / SEGMENT_PATTERN),
+            },
+        )
+        self.stream = self.container.add_stream("libx264", rate=fps)
+        self.stream.width = width
+        self.stream.height = height
+        self.stream.pix_fmt = "yuv420p"
+        self.stream.codec_context.time_base = Fraction(1, fps)
+        self.stream.codec_context.gop_size = fps
+        self.stream.codec_context.options = {
+            "preset": options.preset,
+            "tune": "zerolatency",
+            "crf": str(options.crf),
+            # A key frame every second exactly, none extra: segments cut at 1 s.
+            "x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0",
+        }
+
+    def write(self, bgr: np.ndarray, pts: int) -> None:
+        import av
+
+        frame = av.VideoFrame.from_ndarray(bgr, format="bgr24")
+        frame.pts = pts
+        frame.time_base = Fraction(1, self.fps)  # the encoder's time_base is None until opened
+        self.container.mux(self.stream.encode(frame))
+        self.frames += 1
+        self.last_pts = pts
+
+    def close(self) -> None:
+        try:
+            if self.frames:
+                self.container.mux(self.stream.encode(None))  # flush buffered frames
+        finally:
+            self.container.close()
+
+
+def _sweep_orphan_segments(output_dir: Path, options: PipelineOptions) -> None:
+    """Delete old segments the playlist no longer lists.
+
+    delete_segments only knows the segments of the current muxer: each reconnect would
+    otherwise leave one or two files behind for ever. Recent files are kept, as a player
+    may still be fetching a segment that just left the window.
+    """
+    playlist = output_dir / PLAYLIST_NAME
+    listed = set(playlist.read_text().split()) if playlist.exists() else set()
+    horizon = time.time() - 2 * options.hls_list_size * options.hls_time_s - 10
+    for segment in output_dir.glob("segment_*.ts"):
+        try:
+            if segment.name not in listed and segment.stat().st_mtime < horizon:
+                segment.unlink()
+        except OSError:
+            pass  # already gone, or not ours to delete
+
+
+def _append_endlist(output_dir: Path) -> None:
+    """Mark the playlist finished after a clean stop (omit_endlist kept it open until now)."""
+    playlist = output_dir / PLAYLIST_NAME
+    if not playlist.exists():
+        return
+    text = playlist.read_text()
+    if "#EXT-X-ENDLIST" not in text:
+        temporary = playlist.with_suffix(".m3u8.tmp")
+        temporary.write_text(text.rstrip("\n") + "\n#EXT-X-ENDLIST\n")
+        temporary.replace(playlist)  # atomic: players read the old or the new file
+
+
+# --------------------------------------------------------------------------- the loop
+
+
+class _Session:
+    """One connection to the camera: decode, detect, draw, encode until it ends."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        output_dir: Path,
+        options: PipelineOptions,
+        should_stop: Callable[[], bool],
+        on_status: Callable[[StreamStatus], None],
+        status: StreamStatus,
+    ):
+        self.url = url
+        self.output_dir = output_dir
+        self.options = options
+        self.should_stop = should_stop
+        self.on_status = on_status
+        self.status = status
+        self.detect = options.detector or _default_detector
+        self.got_frames = False
+
+    def run(self) -> bool:
+        """Stream until stop (returns True) or input loss (raises InputLost)."""
+        import av
+
+        options = self.options
+        try:
+            container = av.open(
+                self.url,
+                format="rtsp",  # never let FFmpeg guess the protocol from the string
+                options={
+                    "rtsp_transport": "tcp",
+                    # Socket timeout in microseconds (FFmpeg >= 5; the old "stimeout" is ignored).
+                    "timeout": str(int(options.stall_timeout_s * 1_000_000)),
+                    "protocol_whitelist": "rtsp,rtsps,tcp,tls,udp,rtp",
+                    "allowed_media_types": "video",  # audio is dropped: see module docstring
+                },
+                # PyAV's own interrupt timeouts (open, each read): bound every blocking call.
+                timeout=(options.open_timeout_s, options.stall_timeout_s),
+            )
+        except av.FFmpegError as error:
+            raise InputLost(f"cannot open the stream: {error}")
+        output: _HlsOutput | None = None
+        try:
+            if not container.streams.video:
+                raise InputLost("the stream has no video track")
+            video = container.streams.video[0]
+            video.thread_type = "AUTO"
+            output = self._loop(container, video)
+            return True
+        except av.FFmpegError as error:
+            raise InputLost(f"stream read failed: {error}")
+        finally:
+            try:
+                if output is not None:
+                    output.close()
+            finally:
+                container.close()
+
+    def _loop(self, container, video) -> _HlsOutput | None:
+        options = self.options
+        rate = video.average_rate or video.guessed_rate or Fraction(25)
+        input_fps = float(rate)
+        out_fps = max(1, round(min(input_fps, options.max_fps)))
+        interval = 1.0 / out_fps
+
+        output: _HlsOutput | None = None
+        detect_every = max(1, options.detect_every)
+        boxes: list[FaceBox] = []
+        boxes_time = 0.0
+        frame_index = 0
+        cost_ema = 0.0
+        next_adapt = 0
+        anchor: tuple[float, int] | None = None  # (stream time, pts) to rebase timestamps
+        last_time = 0.0
+        wall_start = stream_start = None
+        last_frame_wall = time.monotonic()
+        window_start = time.monotonic()
+        window_in = window_out = 0
+        last_report = 0.0
+        out_w = out_h = 0
+
+        try:
+            for packet in container.demux(video):
+                now = time.monotonic()
+                if self.should_stop():
+                    return output
+                if now - last_frame_wall > options.stall_timeout_s:
+                    # Packets without pictures (or a trickle of garbage) count as a stall too.
+                    raise InputLost(f"no frame for {options.stall_timeout_s:.0f} s")
+                if packet.dts is None and packet.size == 0:
+                    # The demuxer's end-of-stream flush packet: the camera hung up.
+                    continue
+                for frame in packet.decode():
+                    start = time.monotonic()
+                    last_frame_wall = start
+                    window_in += 1
+                    t = frame.time if frame.time is not None else last_time + 1.0 / input_fps
+                    if output is None:
+                        out_w, out_h = output_size(frame.width, frame.height, options.max_width, options.max_height)
+                        try:
+                            output = _HlsOutput(self.output_dir, out_w, out_h, out_fps, options)
+                        except Exception as error:
+                            raise OutputFailed(f"cannot start the HLS output: {error}")
+                        wall_start, stream_start = start, t
+                    # Output pts from the stream clock (keeps real timing with a jittery or
+                    # variable-rate source); a jump back or far forward (RTP wrap, camera
+                    # reset) re-anchors. pts not advancing = above the fps cap: drop.
+                    if anchor is None or t < last_time - 0.5 or t > last_time + 5.0:
+                        anchor = (t, output.last_pts + 1)
+                        stream_start, wall_start = t, start
+                    last_time = t
+                    pts = anchor[1] + round((t - anchor[0]) * out_fps)
+                    if pts <= output.last_pts:
+                        continue
+
+                    bgr = frame.to_ndarray(format="bgr24", width=out_w, height=out_h)
+                    if frame_index % detect_every == 0:
+                        rgb = np.ascontiguousarray(bgr[:, :, ::-1])
+                        boxes = self.detect(rgb)
+                        boxes_time = t
+                    frame_index += 1
+                    for box in boxes:
+                        cv2_rectangle(bgr, box, options.box_colour_bgr, options.box_thickness)
+                    try:
+                        output.write(bgr, pts)
+                    except Exception as error:
+                        raise OutputFailed(f"HLS output failed: {error}")
+                    window_out += 1
+                    if not self.got_frames:
+                        self.got_frames = True
+                        self.status.state = "live"
+                        self.status.last_error = ""
+                        last_report = 0.0  # report "live" at once
+
+                    # Adapt k: amortised per-frame cost against the frame interval, or a
+                    # growing backlog behind the live stream (latency).
+                    end = time.monotonic()
+                    cost_ema = 0.9 * cost_ema + 0.1 * (end - start) if cost_ema else end - start
+                    latency = (end - wall_start) - (t - stream_start)
+                    if frame_index >= next_adapt:
+                        if (cost_ema > 0.8 * interval or latency > 1.0) and detect_every < options.detect_every_max:
+                            detect_every += 1
+                            next_adapt = frame_index + 2 * detect_every
+                        elif cost_ema < 0.4 * interval and latency < 0.5 and detect_every > options.detect_every:
+                            detect_every -= 1
+                            next_adapt = frame_index + 2 * detect_every
+
+                    if end - last_report >= options.status_interval_s:
+                        elapsed = max(1e-6, end - window_start)
+                        if window_in >= 2 or last_report == 0.0:
+                            self.status.input_fps = round(window_in / elapsed, 2) if last_report else input_fps
+                            self.status.output_fps = round(window_out / elapsed, 2) if last_report else out_fps
+                        self.status.latency_ms = round(max(0.0, latency) * 1000.0, 1)
+                        self.status.detect_every = detect_every
+                        self.status.boxes = [
+                            TimedBox(b.top, b.right, b.bottom, b.left, round(boxes_time, 3)) for b in boxes
+                        ]
+                        _report(self.on_status, self.status)
+                        last_report = end
+                        window_start, window_in, window_out = end, 0, 0
+        except BaseException:
+            # The caller never sees this output: close it here (flushes the last segment).
+            if output is not None:
+                output.close()
+            raise
+        if self.should_stop():
+            return output
+        # The demuxer ran dry: the server ended the stream (clip over, camera going away).
+        if output is not None:
+            output.close()
+        raise InputLost("the stream ended")
+
+
+def cv2_rectangle(bgr: np.ndarray, box: FaceBox, colour: tuple[int, int, int], thickness: int) -> None:
+    import cv2
+
+    cv2.rectangle(bgr, (box.left, box.top), (box.right, box.bottom), colour, thickness)
+
+
+def run_stream(
+    *,
+    url: str,
+    output_dir: Path,
+    options: PipelineOptions,
+    should_stop: Callable[[], bool],
+    on_status: Callable[[StreamStatus], None],
+) -> None:
+    """Run one camera until should_stop() is True; never raises for input trouble.
+
+    States reported: starting -> live, live -> reconnecting -> live..., and finally
+    stopped (asked to), or failed (bad URL, output error, or max_reconnects exhausted).
+    """
+    status = StreamStatus(state="starting", detect_every=options.detect_every)
+    try:
+        validate_stream_url(url)
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except (ValueError, OSError) as error:
+        status.state, status.last_error = "failed", str(error)
+        _report(on_status, status)
+        return
+    _report(on_status, status)
+
+    backoff = options.backoff_initial_s
+    failures = 0
+    while True:
+        if should_stop():
+            break
+        session = _Session(
+            url=url,
+            output_dir=output_dir,
+            options=options,
+            should_stop=should_stop,
+            on_status=on_status,
+            status=status,
+        )
+        try:
+            session.run()
+            break  # returned: asked to stop
+        except InputLost as error:
+            message = str(error)
+        except OutputFailed as error:
+            logger.exception("stream output failed")
+            status.state, status.last_error = "failed", str(error)
+            _report(on_status, status)
+            return
+        except Exception as error:  # an unexpected bug: keep the camera going, but say why
+            logger.exception("stream pipeline error")
+            message = f"{type(error).__name__}: {error}"
+        if session.got_frames:
+            backoff, failures = options.backoff_initial_s, 0  # it was live: start over at 1 s
+        failures += 1
+        if options.max_reconnects is not None and failures > options.max_reconnects:
+            status.state, status.last_error = "failed", message
+            _report(on_status, status)
+            return
+        logger.warning("stream input lost (%s); reconnecting in %.0f s", message, backoff)
+        status.state, status.last_error = "reconnecting", message
+        status.input_fps = status.output_fps = 0.0
+        status.boxes = []
+        _report(on_status, status)
+        if _sleep_unless_stopped(backoff, should_stop):
+            break
+        backoff = min(options.backoff_max_s, backoff * 2)
+
+    _append_endlist(output_dir)
+    status.state = "stopped"
+    status.input_fps = status.output_fps = 0.0
+    _report(on_status, status)

@@ -1,0 +1,4 @@
+from streaming.api import router
+
+app_name = "streaming"
+urlpatterns = router.urls
