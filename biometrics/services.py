@@ -106,7 +106,7 @@ def biometrics_erase(*, actor, employee: Employee, reason: str) -> ErasureResult
         reason=f"Biometric data erased: {reason}",
     )
     site_id = employee.site_id
-    transaction.on_commit(lambda: selectors.gallery_invalidate(site_id=site_id))
+    transaction.on_commit(lambda: selectors.gallery_invalidate(site_id=site_id), robust=True)
     return ErasureResult(face_templates=faces, voice_templates=voices)
 
 
@@ -151,7 +151,7 @@ def face_templates_enroll(*, actor, employee: Employee, images: list[bytes]) -> 
             reason="Face enrolment",
         )
         site_id = employee.site_id
-        transaction.on_commit(lambda: selectors.gallery_invalidate(site_id=site_id))
+        transaction.on_commit(lambda: selectors.gallery_invalidate(site_id=site_id), robust=True)
     return templates
 
 
