@@ -158,6 +158,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "attendance.*": {"queue": "default"},
     "biometrics.*": {"queue": "biometrics"},
+    "streaming.*": {"queue": "streams"},
 }
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -277,6 +278,9 @@ QR_TOKEN_WINDOW_SECONDS = env.int("QR_TOKEN_WINDOW_SECONDS", default=30)
 
 # Condition readings older than this are deleted hourly.
 ENVIRONMENT_READING_RETENTION_DAYS = env.int("ENVIRONMENT_READING_RETENTION_DAYS", default=90)
+
+# Where the streaming workers write HLS playlists and segments (served with auth).
+STREAMS_ROOT = env.str("STREAMS_ROOT", default=str(VAR_DIR / "streams"))
 
 # Request bodies above this size are refused with 413 before anything parses them.
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=2_621_440)

@@ -8,6 +8,7 @@ from rest_framework.authtoken.views import obtain_auth_token
 from attendance_site import health
 from biometrics import views as biometrics_views
 from dashboard import views as dashboard_views
+from streaming import views as streaming_views
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/dashboard/", permanent=False)),
@@ -26,6 +27,7 @@ urlpatterns = [
     path("api/environment/", include("environment.urls")),
     path("api/simulations/", include("simulations.urls")),
     path("api/streams/", include("streaming.urls")),
+    path("streams/<int:stream_id>/hls/<str:filename>", streaming_views.hls_file, name="stream-hls"),
     path("qr/<str:link_token>/", biometrics_views.qr_page, name="biometrics-qr-page"),
     path("qr/<str:link_token>/code.png", biometrics_views.qr_image, name="biometrics-qr-image"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -1,5 +1,6 @@
 """REST API of the streaming app, mounted at /api/streams/: admins manage, viewers watch."""
 
+from django.urls import reverse
 from rest_framework import serializers
 from rest_framework.routers import DefaultRouter
 
@@ -15,6 +16,7 @@ class CameraStreamSerializer(serializers.ModelSerializer):
         write_only=True, max_length=500, help_text="rtsp:// or rtsps://; credentials in it are stored encrypted."
     )
     has_credentials = serializers.SerializerMethodField()
+    hls_url = serializers.SerializerMethodField(help_text="The annotated stream's HLS playlist.")
 
     class Meta:
         model = CameraStream
@@ -25,6 +27,7 @@ class CameraStreamSerializer(serializers.ModelSerializer):
             "url",
             "url_without_credentials",
             "has_credentials",
+            "hls_url",
             "label_faces",
             "record_attendance",
             "attendance_cooldown_seconds",
@@ -57,6 +60,11 @@ class CameraStreamSerializer(serializers.ModelSerializer):
 
     def get_has_credentials(self, stream: CameraStream) -> bool:
         return stream.credentials_encrypted is not None
+
+    def get_hls_url(self, stream: CameraStream) -> str:
+        path = reverse("stream-hls", args=[stream.pk, "index.m3u8"])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
 
 
 class CameraHostSerializer(serializers.ModelSerializer):

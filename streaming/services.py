@@ -7,12 +7,17 @@ link-local and cloud-metadata addresses pass only when an admin listed that exac
 
 import ipaddress
 import re
+import shutil
 import socket
+import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.services import audited_create, audited_delete
 from biometrics import crypto
@@ -87,9 +92,10 @@ def camera_host_check(*, site, host: str) -> None:
 
 @transaction.atomic
 def camera_stream_create(*, actor, site, name: str, url: str, options: dict) -> CameraStream:
+    """Register a camera and start its pipeline in the `streams` worker after commit."""
     camera_url = camera_url_parse(url)
     camera_host_check(site=site, host=camera_url.host)
-    return audited_create(
+    stream = audited_create(
         actor=actor,
         model=CameraStream,
         fields={
@@ -103,10 +109,21 @@ def camera_stream_create(*, actor, site, name: str, url: str, options: dict) -> 
             **options,
         },
     )
+    transaction.on_commit(lambda: _stream_start(stream.pk), robust=True)
+    return stream
+
+
+def _stream_start(stream_id: int) -> None:
+    from streaming.tasks import camera_stream_run_task
+
+    camera_stream_run_task.delay(stream_id)
 
 
 def camera_stream_delete(*, actor, stream: CameraStream) -> None:
+    """Stop the stream (its pipeline sees the row gone within a second) and drop its files."""
+    output_dir = stream_output_dir(stream.pk)
     audited_delete(actor=actor, instance=stream)
+    transaction.on_commit(lambda: shutil.rmtree(output_dir, ignore_errors=True), robust=True)
 
 
 HOSTNAME = re.compile(
@@ -126,3 +143,66 @@ def camera_host_allow(*, actor, site, host: str, note: str = "") -> CameraHostAl
 
 def camera_host_remove(*, actor, host: CameraHostAllowance) -> None:
     audited_delete(actor=actor, instance=host)
+
+
+# --- Running a stream (in the `streams` worker) -------------------------------------------
+
+
+def stream_output_dir(stream_id: int) -> Path:
+    return Path(settings.STREAMS_ROOT) / str(stream_id)
+
+
+def _camera_url_with_credentials(stream: CameraStream) -> str:
+    if stream.credentials_encrypted is None:
+        return stream.url_without_credentials
+    parts = urlsplit(stream.url_without_credentials)
+    credentials = crypto.decrypt(stream.credentials_encrypted).decode()
+    user, _, password = credentials.partition(":")
+    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.netloc}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+def camera_stream_run(*, stream_id: int) -> None:
+    """Turn one registered camera into annotated HLS until the stream is deleted.
+
+    Status goes to the row (the heartbeat the supervisor watches) and to the site's live
+    channel; the credentials are decrypted here only, never logged.
+    """
+    from dashboard.publisher import site_message_publish
+    from streaming.pipeline import PipelineOptions, run_stream
+
+    stream = CameraStream.objects.filter(pk=stream_id).first()
+    if stream is None:
+        return
+    last_check = {"at": 0.0, "stop": False}
+
+    def should_stop() -> bool:
+        # One indexed lookup a second at most: deleting the row is the stop signal.
+        now = time.monotonic()
+        if now - last_check["at"] >= 1.0:
+            last_check["at"] = now
+            last_check["stop"] = not CameraStream.objects.filter(pk=stream_id).exists()
+        return last_check["stop"]
+
+    def on_status(status) -> None:
+        CameraStream.objects.filter(pk=stream_id).update(
+            state=status.state,
+            input_fps=round(status.input_fps, 2),
+            output_fps=round(status.output_fps, 2),
+            latency_ms=round(status.latency_ms, 1),
+            last_error=status.last_error[:500],
+            heartbeat_at=timezone.now(),
+        )
+        site_message_publish(
+            site_id=stream.site_id,
+            message_type="stream.status",
+            data={"stream": stream_id, **status.as_dict()},
+        )
+
+    run_stream(
+        url=_camera_url_with_credentials(stream),
+        output_dir=stream_output_dir(stream_id),
+        options=PipelineOptions(max_width=stream.max_width, max_height=stream.max_height, max_fps=stream.max_fps),
+        should_stop=should_stop,
+        on_status=on_status,
+    )
