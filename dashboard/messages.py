@@ -2,6 +2,8 @@
 
 from typing import Literal, TypedDict
 
+MessageType = Literal["attendance.event", "environment.reading", "environment.mode_change", "stream.status"]
+
 
 class AttendanceEventPayload(TypedDict):
     id: int
@@ -17,7 +19,7 @@ class AttendanceEventPayload(TypedDict):
 
 
 class SiteMessage(TypedDict):
-    type: Literal["attendance.event"]
+    type: MessageType
     site: int
     sequence: int
-    data: AttendanceEventPayload
+    data: dict  # AttendanceEventPayload for attendance.event; see docs/dashboard.md

@@ -42,6 +42,8 @@ def camera_url_parse(url: str) -> CameraUrl:
     parts = urlsplit(url)
     credentials = None
     netloc = parts.hostname or ""
+    if ":" in netloc:
+        netloc = f"[{netloc}]"  # an IPv6 literal keeps its brackets in a URL
     if parts.port:
         netloc = f"{netloc}:{parts.port}"
     if parts.username is not None:

@@ -116,3 +116,12 @@ def test_option_caps_are_validated(admin_client, site_a, camera_network):
 
     assert response.status_code == 400
     assert {error["attr"] for error in response.json()["errors"]} == {"max_width", "max_fps"}
+
+
+def test_ipv6_camera_url_keeps_its_brackets(admin_client, site_a):
+    CameraHostAllowance.objects.create(site=site_a, host="::1")
+
+    response = create(admin_client, site_a, "rtsp://cam:pw@[::1]:8554/test")
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["url_without_credentials"] == "rtsp://[::1]:8554/test"
