@@ -26,6 +26,8 @@ class AuditLogEntry(models.Model):
         REVOKE = "revoke", "Revoke"
         MANUAL_ENTRY = "manual_entry", "Manual attendance entry"
         GRANT = "grant", "Grant access"
+        START = "start", "Start"
+        STOP = "stop", "Stop"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

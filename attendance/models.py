@@ -68,6 +68,11 @@ class AttendanceEvent(models.Model):
     device = models.ForeignKey(
         Device, null=True, blank=True, on_delete=models.PROTECT, related_name="attendance_events"
     )
+    # The camera that recognised the person (method "camera"); kept as null if the
+    # camera is deleted later, the method still says where the event came from.
+    camera_stream = models.ForeignKey(
+        "streaming.CameraStream", null=True, blank=True, on_delete=models.SET_NULL, related_name="attendance_events"
+    )
     direction = models.CharField(max_length=3, choices=Direction.choices)
     occurred_at = models.DateTimeField(help_text="When it happened, by the device's clock, stored in UTC.")
     received_at = models.DateTimeField(auto_now_add=True)
@@ -100,8 +105,8 @@ class AttendanceEvent(models.Model):
                 name="attendance_event_liveness_0_1",
             ),
             models.CheckConstraint(
-                condition=models.Q(device__isnull=False) | models.Q(method="manual"),
-                name="attendance_event_device_unless_manual",
+                condition=models.Q(device__isnull=False) | models.Q(method__in=["manual", "camera"]),
+                name="attendance_event_device_unless_manual_or_camera",
             ),
         ]
         indexes = [

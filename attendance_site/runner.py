@@ -1,8 +1,8 @@
 """`make run`: the whole system on one machine, from one command.
 
 Starts an embedded Redis when REDIS_URL is unset, prepares the database (migrate,
-static files, demo data), then runs Daphne (web), a Celery worker and Celery beat as
-child processes. Ctrl-C or SIGTERM stops them all; so does any one of them dying.
+static files, demo data), then runs Daphne (web), a Celery worker, a Celery worker for
+camera streams and Celery beat as child processes. Ctrl-C or SIGTERM stops them all; so does any one of them dying.
 """
 
 import os
@@ -13,31 +13,43 @@ import time
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-QUEUES = "default,biometrics,anomalies,streams"
+QUEUES = "default,biometrics,anomalies"
 
 
 def _manage(*args: str) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], check=True, cwd=BASE_DIR)
 
 
+def _worker(name: str, queues: str, concurrency: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "attendance_site",
+        "worker",
+        "-n",
+        f"{name}@%h",
+        "-Q",
+        queues,
+        "--concurrency",
+        concurrency,
+        "--loglevel",
+        "INFO",
+    ]
+
+
 def _children(host: str, port: str) -> dict[str, list[str]]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attendance_site.settings")
+    from django.conf import settings
+
     python = sys.executable
     return {
         "web": [python, "-m", "daphne", "-b", host, "-p", port, "attendance_site.asgi:application"],
-        "worker": [
-            python,
-            "-m",
-            "celery",
-            "-A",
-            "attendance_site",
-            "worker",
-            "-Q",
-            QUEUES,
-            "--concurrency",
-            os.environ.get("WORKER_CONCURRENCY", "2"),
-            "--loglevel",
-            "INFO",
-        ],
+        "worker": _worker("worker", QUEUES, os.environ.get("WORKER_CONCURRENCY", "2")),
+        # Camera pipelines run for days, one process each: a worker of their own, so they
+        # never take the slots check-ins and recognition need.
+        "streams": _worker("streams", "streams", str(settings.STREAMS_MAX_CONCURRENT)),
         "beat": [
             python,
             "-m",
@@ -104,9 +116,12 @@ def main() -> int:
 
 
 def _stop(processes: dict[str, subprocess.Popen]) -> None:
-    for process in processes.values():
+    for name, process in processes.items():
         if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+            # A stream task never finishes, so the streams worker's warm shutdown would
+            # wait for ever: SIGQUIT stops its pipelines at once (the supervisor restarts
+            # them at the next start, their playlists continue after a discontinuity).
+            process.send_signal(signal.SIGQUIT if name == "streams" else signal.SIGTERM)
     deadline = time.monotonic() + 15
     for process in processes.values():
         try:

@@ -158,6 +158,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "attendance.*": {"queue": "default"},
     "biometrics.*": {"queue": "biometrics"},
+    # The supervisor is short; the streams queue is full of week-long pipelines.
+    "streaming.supervise": {"queue": "default"},
     "streaming.*": {"queue": "streams"},
 }
 CELERY_TASK_ACKS_LATE = True
@@ -173,6 +175,7 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "biometrics-raw-images-purge": {"task": "biometrics.raw_images_purge", "schedule": 3600.0},
     "environment-readings-purge": {"task": "environment.readings_purge", "schedule": 3600.0},
+    "streaming-supervise": {"task": "streaming.supervise", "schedule": 10.0},
 }
 # `make run` sets this so the demo devices keep checking people in; 0 (the default) never.
 DEMO_ACTIVITY_SECONDS = env.float("DEMO_ACTIVITY_SECONDS", default=0)
@@ -238,6 +241,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
+        # Check-in or check-out, whether of an event or of a camera that records them.
+        "DirectionEnum": "attendance.models.AttendanceEvent.Direction",
         "ValidationErrorEnum": "drf_standardized_errors.openapi_serializers.ValidationErrorEnum.choices",
         "ClientErrorEnum": "drf_standardized_errors.openapi_serializers.ClientErrorEnum.choices",
         "ServerErrorEnum": "drf_standardized_errors.openapi_serializers.ServerErrorEnum.choices",
@@ -280,6 +285,13 @@ ENVIRONMENT_READING_RETENTION_DAYS = env.int("ENVIRONMENT_READING_RETENTION_DAYS
 
 # Where the streaming workers write HLS playlists and segments (served with auth).
 STREAMS_ROOT = env.str("STREAMS_ROOT", default=str(VAR_DIR / "streams"))
+# Streams running at once; the streams worker runs this many processes. One 720p25
+# stream with face boxes takes about half a core (docs/benchmarks.md).
+STREAMS_MAX_CONCURRENT = env.int("STREAMS_MAX_CONCURRENT", default=2)
+# A running stream whose heartbeat is older than this is restarted by the supervisor.
+STREAMS_HEARTBEAT_STALE_SECONDS = env.int("STREAMS_HEARTBEAT_STALE_SECONDS", default=30)
+# A stream does not start, and a running one fails, when the disk has less free space.
+STREAMS_MIN_FREE_DISK_MB = env.int("STREAMS_MIN_FREE_DISK_MB", default=500)
 
 # Request bodies above this size are refused with 413 before anything parses them.
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=2_621_440)

@@ -1,7 +1,10 @@
 """REST API of the streaming app, mounted at /api/streams/: admins manage, viewers watch."""
 
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from employees.api import AuditedModelViewSet, ScopedPrimaryKeyRelatedField, SiteScopedFilter
@@ -30,6 +33,7 @@ class CameraStreamSerializer(serializers.ModelSerializer):
             "hls_url",
             "label_faces",
             "record_attendance",
+            "attendance_direction",
             "attendance_cooldown_seconds",
             "max_width",
             "max_height",
@@ -56,6 +60,7 @@ class CameraStreamSerializer(serializers.ModelSerializer):
             "max_width": {"min_value": 160, "max_value": 1920},
             "max_height": {"min_value": 120, "max_value": 1080},
             "max_fps": {"min_value": 1, "max_value": 30},
+            "attendance_cooldown_seconds": {"min_value": 10, "max_value": 86400},
         }
 
     def get_has_credentials(self, stream: CameraStream) -> bool:
@@ -103,6 +108,20 @@ class CameraStreamViewSet(AuditedModelViewSet):
         serializer.instance = services.camera_stream_create(
             actor=self.request.user, site=data.pop("site"), name=data.pop("name"), url=data.pop("url"), options=data
         )
+
+    @extend_schema(request=None, responses={200: CameraStreamSerializer})
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        """Start a stopped or failed stream again (400 when the concurrent-stream limit is reached)."""
+        stream = services.camera_stream_start(actor=request.user, stream=self.get_object())
+        return Response(self.get_serializer(stream).data)
+
+    @extend_schema(request=None, responses={200: CameraStreamSerializer})
+    @action(detail=True, methods=["post"])
+    def stop(self, request, pk=None):
+        """Stop the stream and keep its settings; its playlist ends where it stopped."""
+        stream = services.camera_stream_stop(actor=request.user, stream=self.get_object())
+        return Response(self.get_serializer(stream).data)
 
 
 class CameraHostViewSet(AuditedModelViewSet):

@@ -7,6 +7,8 @@ lists or logs a stream can show them.
 from django.conf import settings
 from django.db import models
 
+from attendance.models import AttendanceEvent
+
 
 class CameraHostAllowance(models.Model):
     """A camera host (IP, network in CIDR form, or hostname) an admin allows for a site.
@@ -42,8 +44,15 @@ class CameraStream(models.Model):
     url_without_credentials = models.CharField(max_length=500)
     credentials_encrypted = models.BinaryField(null=True, editable=False)
     label_faces = models.BooleanField(default=False, help_text="Write recognised employees' names on the boxes.")
-    record_attendance = models.BooleanField(default=False)
-    attendance_cooldown_seconds = models.PositiveIntegerField(default=300)
+    record_attendance = models.BooleanField(
+        default=False, help_text="Record a check-in (or check-out) when a recognised employee is seen."
+    )
+    attendance_direction = models.CharField(
+        max_length=3, choices=AttendanceEvent.Direction.choices, default=AttendanceEvent.Direction.IN
+    )
+    attendance_cooldown_seconds = models.PositiveIntegerField(
+        default=300, help_text="After recording someone, ignore them on this camera for this long."
+    )
     max_width = models.PositiveIntegerField(default=1280)
     max_height = models.PositiveIntegerField(default=720)
     max_fps = models.PositiveSmallIntegerField(default=25)
@@ -53,6 +62,10 @@ class CameraStream(models.Model):
     latency_ms = models.FloatField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The current run's lease: set when a run is queued, cleared when the stream is
+    # stopped. A pipeline whose token no longer matches stops itself, so a restart by the
+    # supervisor can never leave two pipelines writing the same files.
+    run_token = models.CharField(max_length=32, blank=True, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

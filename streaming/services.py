@@ -6,24 +6,29 @@ link-local and cloud-metadata addresses pass only when an admin listed that exac
 """
 
 import ipaddress
+import logging
 import re
 import shutil
 import socket
 import time
+import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from accounts.services import audited_create, audited_delete
+from accounts.services import audit_record, audited_create, audited_delete
 from biometrics import crypto
 from streaming.models import CameraHostAllowance, CameraStream
 from streaming.pipeline import validate_stream_url
 
+logger = logging.getLogger(__name__)
 METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 
 
@@ -92,11 +97,48 @@ def camera_host_check(*, site, host: str) -> None:
             raise ValidationError({"url": f"The camera host {host} is not on this site's camera allowlist."})
 
 
+ACTIVE_STATES = (CameraStream.State.STARTING, CameraStream.State.LIVE, CameraStream.State.RECONNECTING)
+
+
+def _capacity_check(*, starting: CameraStream | None = None) -> None:
+    """Refuse one more running stream beyond STREAMS_MAX_CONCURRENT, or on a full disk."""
+    # Serialise concurrent starts (PostgreSQL); SQLite serialises writers anyway.
+    running = CameraStream.objects.select_for_update().exclude(run_token="")
+    if starting is not None:
+        running = running.exclude(pk=starting.pk)
+    if len(running) >= settings.STREAMS_MAX_CONCURRENT:
+        raise ValidationError(
+            f"{settings.STREAMS_MAX_CONCURRENT} streams are running, the most this server runs at once "
+            "(STREAMS_MAX_CONCURRENT); stop or delete one first.",
+            code="stream_limit",
+        )
+    root = Path(settings.STREAMS_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    if shutil.disk_usage(root).free < settings.STREAMS_MIN_FREE_DISK_MB * 2**20:
+        raise ValidationError(
+            f"Less than {settings.STREAMS_MIN_FREE_DISK_MB} MB is free on the streams disk.", code="disk_full"
+        )
+
+
+def _liveness_check(*, site, record_attendance: bool) -> None:
+    from biometrics.selectors import site_policy
+
+    if record_attendance and site_policy(site_id=site.pk).liveness_required:
+        raise ValidationError(
+            {
+                "record_attendance": "This site requires a liveness check for face check-ins, "
+                "which a camera stream cannot give."
+            }
+        )
+
+
 @transaction.atomic
 def camera_stream_create(*, actor, site, name: str, url: str, options: dict) -> CameraStream:
     """Register a camera and start its pipeline in the `streams` worker after commit."""
     camera_url = camera_url_parse(url)
     camera_host_check(site=site, host=camera_url.host)
+    _liveness_check(site=site, record_attendance=options.get("record_attendance", False))
+    _capacity_check()
     stream = audited_create(
         actor=actor,
         model=CameraStream,
@@ -111,14 +153,85 @@ def camera_stream_create(*, actor, site, name: str, url: str, options: dict) -> 
             **options,
         },
     )
-    transaction.on_commit(lambda: _stream_start(stream.pk), robust=True)
+    _run_queue(stream)
     return stream
 
 
-def _stream_start(stream_id: int) -> None:
+def _run_queue(stream: CameraStream) -> None:
+    """Give the stream a new lease and queue its pipeline after commit.
+
+    The heartbeat is set at queue time, so the supervisor waits a full stale period for
+    a worker to pick the run up before it queues another one.
+    """
     from streaming.tasks import camera_stream_run_task
 
-    camera_stream_run_task.delay(stream_id)
+    run_token = uuid.uuid4().hex
+    CameraStream.objects.filter(pk=stream.pk).update(
+        run_token=run_token, state=CameraStream.State.STARTING, heartbeat_at=timezone.now(), last_error=""
+    )
+    stream.run_token, stream.state = run_token, CameraStream.State.STARTING
+    transaction.on_commit(lambda: camera_stream_run_task.delay(stream.pk, run_token), robust=True)
+
+
+@transaction.atomic
+def camera_stream_start(*, actor, stream: CameraStream) -> CameraStream:
+    """(Re)start a stopped or failed stream."""
+    stream = CameraStream.objects.select_for_update().get(pk=stream.pk)
+    if stream.run_token:
+        return stream  # already running: starting twice is not an error
+    _liveness_check(site=stream.site, record_attendance=stream.record_attendance)
+    _capacity_check(starting=stream)
+    audit_record(actor=actor, action="start", instance=stream)
+    _run_queue(stream)
+    return stream
+
+
+@transaction.atomic
+def camera_stream_stop(*, actor, stream: CameraStream) -> CameraStream:
+    """Stop the pipeline (it sees its lease gone within a second) and keep the stream's files."""
+    stream = CameraStream.objects.select_for_update().get(pk=stream.pk)
+    if not stream.run_token:
+        return stream
+    audit_record(actor=actor, action="stop", instance=stream)
+    stream.run_token, stream.state = "", CameraStream.State.STOPPED
+    stream.input_fps = stream.output_fps = None
+    stream.save(update_fields=["run_token", "state", "input_fps", "output_fps"])
+    return stream
+
+
+def camera_streams_supervise(*, now=None) -> list[int]:
+    """Restart running streams whose heartbeat stopped; remove files of deleted streams.
+
+    A pipeline beats once a second, so a heartbeat older than
+    STREAMS_HEARTBEAT_STALE_SECONDS means its worker died (killed, out of memory, the
+    machine rebooted) or never picked the run up. Returns the restarted streams' ids.
+    """
+    now = now or timezone.now()
+    stale_before = now - timedelta(seconds=settings.STREAMS_HEARTBEAT_STALE_SECONDS)
+    restarted = []
+    with transaction.atomic():
+        stale = CameraStream.objects.select_for_update(skip_locked=True).exclude(run_token="")
+        for stream in stale.filter(Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True)):
+            logger.warning("stream %s: no heartbeat since %s, restarting it", stream.pk, stream.heartbeat_at)
+            _run_queue(stream)
+            restarted.append(stream.pk)
+    _orphan_outputs_remove()
+    return restarted
+
+
+def _orphan_outputs_remove() -> None:
+    """Delete output folders of streams that no longer exist (deleted while no worker ran)."""
+    root = Path(settings.STREAMS_ROOT)
+    if not root.is_dir():
+        return
+    folders = {entry.name: entry for entry in root.iterdir() if entry.is_dir() and entry.name.isdigit()}
+    known = {
+        str(pk)
+        for pk in CameraStream.objects.filter(pk__in=[int(name) for name in folders]).values_list("pk", flat=True)
+    }
+    for name, folder in folders.items():
+        if name not in known:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def camera_stream_delete(*, actor, stream: CameraStream) -> None:
@@ -164,36 +277,44 @@ def _camera_url_with_credentials(stream: CameraStream) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
 
 
-def camera_stream_run(*, stream_id: int) -> None:
-    """Turn one registered camera into annotated HLS until the stream is deleted.
+def camera_stream_run(*, stream_id: int, run_token: str) -> None:
+    """Turn one registered camera into annotated HLS while this run holds the stream's lease.
 
-    Status goes to the row (the heartbeat the supervisor watches) and to the site's live
-    channel; the credentials are decrypted here only, never logged.
+    Once a second the pipeline renews the heartbeat with an update conditioned on its
+    lease: no row updated means the stream was deleted, stopped or handed to a newer run,
+    and the pipeline stops. Status goes to the row and to the site's live channel; the
+    credentials are decrypted here only, never logged.
     """
     from dashboard.publisher import site_message_publish
     from streaming.pipeline import PipelineOptions, run_stream
 
-    stream = CameraStream.objects.filter(pk=stream_id).first()
+    stream = CameraStream.objects.filter(pk=stream_id, run_token=run_token).select_related("site").first()
     if stream is None:
-        return
-    last_check = {"at": 0.0, "stop": False}
+        return  # stopped, deleted or restarted since this run was queued
+    mine = CameraStream.objects.filter(pk=stream_id, run_token=run_token)
+    last_beat = {"at": 0.0, "stop": False}
 
     def should_stop() -> bool:
-        # One indexed lookup a second at most: deleting the row is the stop signal.
         now = time.monotonic()
-        if now - last_check["at"] >= 1.0:
-            last_check["at"] = now
-            last_check["stop"] = not CameraStream.objects.filter(pk=stream_id).exists()
-        return last_check["stop"]
+        if now - last_beat["at"] >= 1.0:
+            last_beat["at"] = now
+            try:
+                last_beat["stop"] = mine.update(heartbeat_at=timezone.now()) == 0
+            except DatabaseError:
+                logger.exception("stream %s: heartbeat failed", stream_id)  # keep streaming; retry in 1 s
+        return last_beat["stop"]
 
     def on_status(status) -> None:
-        CameraStream.objects.filter(pk=stream_id).update(
+        mine.update(
             state=status.state,
             input_fps=round(status.input_fps, 2),
             output_fps=round(status.output_fps, 2),
             latency_ms=round(status.latency_ms, 1),
             last_error=status.last_error[:500],
             heartbeat_at=timezone.now(),
+            # A failed run gives its lease back: the supervisor leaves it alone, and an
+            # admin's start runs it again.
+            **({"run_token": ""} if status.state in ("failed", "stopped") else {}),
         )
         site_message_publish(
             site_id=stream.site_id,
@@ -201,10 +322,21 @@ def camera_stream_run(*, stream_id: int) -> None:
             data={"stream": stream_id, **status.as_dict()},
         )
 
+    identify = None
+    if stream.label_faces or stream.record_attendance:
+        from streaming.recognition import StreamRecognizer
+
+        identify = StreamRecognizer(stream)
     run_stream(
         url=_camera_url_with_credentials(stream),
         output_dir=stream_output_dir(stream_id),
-        options=PipelineOptions(max_width=stream.max_width, max_height=stream.max_height, max_fps=stream.max_fps),
+        options=PipelineOptions(
+            max_width=stream.max_width,
+            max_height=stream.max_height,
+            max_fps=stream.max_fps,
+            min_free_disk_bytes=settings.STREAMS_MIN_FREE_DISK_MB * 2**20 // 2,
+            identify=identify,
+        ),
         should_stop=should_stop,
         on_status=on_status,
     )

@@ -2,17 +2,30 @@
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connections
 from django.test import Client
+from django.utils import timezone
 
 from attendance_site import celery_app
 from streaming.models import CameraHostAllowance, CameraStream
-from streaming.services import camera_stream_run, stream_output_dir
+from streaming.services import camera_stream_run, camera_streams_supervise, stream_output_dir
 from streaming.tests.test_pipeline import looped_clip, needs_av, needs_rtsp_server, server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def queued_not_run():
+    """Stream tasks go to the broker's `streams` queue (no worker consumes it here) instead
+    of running eagerly in the test; the test runs the pipeline in a thread itself. A
+    message left in the queue is harmless: its lease is gone, a worker would drop it."""
+    eager_before = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    yield
+    celery_app.conf.task_always_eager = eager_before
 
 
 def _wait_for(condition, timeout: float, what: str) -> None:
@@ -28,28 +41,22 @@ def test_camera_registered_through_the_api_is_served_as_hls_to_its_site_only(
     admin_client,
     site_a,
     viewer_a,
+    queued_not_run,
     django_user_model,
     settings,
     tmp_path,
 ):
     settings.STREAMS_ROOT = str(tmp_path / "streams")
     CameraHostAllowance.objects.create(site=site_a, host="127.0.0.1")
-    # The start task goes to the `streams` queue (no worker here); the pipeline runs in a
-    # thread instead, through the same service the task calls.
-    eager_before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    try:
-        created = admin_client.post(
-            "/api/streams/", {"site": site_a.pk, "name": "Lobby", "url": server.url}, format="json"
-        )
-    finally:
-        celery_app.conf.task_always_eager = eager_before
+    created = admin_client.post("/api/streams/", {"site": site_a.pk, "name": "Lobby", "url": server.url}, format="json")
     assert created.status_code == 201, created.json()
     stream_id = created.json()["id"]
 
+    run_token = CameraStream.objects.get(pk=stream_id).run_token
+
     def run() -> None:
         try:
-            camera_stream_run(stream_id=stream_id)
+            camera_stream_run(stream_id=stream_id, run_token=run_token)
         finally:
             connections.close_all()  # the thread's own connection, or the test database stays in use
 
@@ -80,12 +87,78 @@ def test_camera_registered_through_the_api_is_served_as_hls_to_its_site_only(
         _wait_for(lambda: CameraStream.objects.get(pk=stream_id).state == "live", 10, "the live state")
         assert CameraStream.objects.get(pk=stream_id).heartbeat_at is not None
 
-        deleted = admin_client.delete(f"/api/streams/{stream_id}/")
+        stopped = admin_client.post(f"/api/streams/{stream_id}/stop/")
         runner.join(timeout=15)
 
-        assert deleted.status_code == 204
+        assert stopped.status_code == 200 and stopped.json()["state"] == "stopped"
         assert not runner.is_alive()
+        assert CameraStream.objects.get(pk=stream_id).state == "stopped"
+        assert playlist.read_text().rstrip().endswith("#EXT-X-ENDLIST")  # the files stay, finished
+
+        deleted = admin_client.delete(f"/api/streams/{stream_id}/")
+
+        assert deleted.status_code == 204
         assert not stream_output_dir(stream_id).exists()
     finally:
         CameraStream.objects.filter(pk=stream_id).delete()
         runner.join(timeout=15)
+
+
+def test_a_restarted_stream_hands_over_and_the_old_pipeline_stops_itself(
+    server,  # noqa: F811 (the fixture imported above)
+    site_a,
+    settings,
+    tmp_path,
+    queued_not_run,
+):
+    """The supervisor restarts a stream whose heartbeat looks stale: the old run, if it
+    was alive after all, must stop on its own so two pipelines never share the files."""
+    settings.STREAMS_ROOT = str(tmp_path / "streams")
+    stream = CameraStream.objects.create(
+        site=site_a, name="Door", url_without_credentials=server.url, run_token="first-run", state="starting"
+    )
+    runner = threading.Thread(target=_run_in_thread, args=(stream.pk, "first-run"), daemon=True)
+    runner.start()
+    try:
+        _wait_for(lambda: CameraStream.objects.get(pk=stream.pk).state == "live", 30, "the live state")
+
+        restarted = camera_streams_supervise(now=timezone.now() + timedelta(minutes=5))
+        runner.join(timeout=15)
+
+        assert restarted == [stream.pk]
+        assert not runner.is_alive(), "the old pipeline kept running after losing its lease"
+        after = CameraStream.objects.get(pk=stream.pk)
+        assert after.run_token not in ("", "first-run")
+        # The old run's last words do not overwrite the new run's state.
+        assert after.state == "starting"
+    finally:
+        CameraStream.objects.filter(pk=stream.pk).delete()
+        runner.join(timeout=15)
+
+
+def _run_in_thread(stream_id: int, run_token: str) -> None:
+    try:
+        camera_stream_run(stream_id=stream_id, run_token=run_token)
+    finally:
+        connections.close_all()
+
+
+def test_a_full_disk_fails_the_stream_and_gives_its_lease_back(
+    server,  # noqa: F811 (the fixture imported above)
+    site_a,
+    settings,
+    tmp_path,
+):
+    settings.STREAMS_ROOT = str(tmp_path / "streams")
+    settings.STREAMS_MIN_FREE_DISK_MB = 2**40  # more than any disk has
+    stream = CameraStream.objects.create(
+        site=site_a, name="Door", url_without_credentials=server.url, run_token="run", state="starting"
+    )
+
+    camera_stream_run(stream_id=stream.pk, run_token="run")  # returns: a failed output is final
+
+    stream.refresh_from_db()
+    assert stream.state == "failed"
+    assert "free on the streams disk" in stream.last_error
+    assert stream.run_token == ""  # the supervisor leaves it alone; an admin's start retries
+    assert not list(stream_output_dir(stream.pk).glob("*.ts"))

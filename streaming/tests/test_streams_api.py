@@ -3,6 +3,7 @@
 import pytest
 
 from accounts.models import AuditLogEntry
+from biometrics.models import SiteBiometricPolicy
 from streaming.models import CameraHostAllowance, CameraStream
 
 STREAMS = "/api/streams/"
@@ -125,3 +126,92 @@ def test_ipv6_camera_url_keeps_its_brackets(admin_client, site_a):
 
     assert response.status_code == 201, response.json()
     assert response.json()["url_without_credentials"] == "rtsp://[::1]:8554/test"
+
+
+def test_stop_and_start_keep_the_stream_and_renew_its_lease(admin_client, viewer_a_client, site_a, camera_network):
+    stream_id = create(admin_client, site_a, "rtsp://10.20.1.7/stream1").json()["id"]
+    first_lease = CameraStream.objects.get(pk=stream_id).run_token
+
+    assert viewer_a_client.post(f"{STREAMS}{stream_id}/stop/").status_code == 403
+    stopped = admin_client.post(f"{STREAMS}{stream_id}/stop/")
+    assert stopped.status_code == 200 and stopped.json()["state"] == "stopped"
+    assert CameraStream.objects.get(pk=stream_id).run_token == ""
+    assert viewer_a_client.post(f"{STREAMS}{stream_id}/start/").status_code == 403
+
+    started = admin_client.post(f"{STREAMS}{stream_id}/start/")
+
+    assert started.status_code == 200 and started.json()["state"] == "starting"
+    assert CameraStream.objects.get(pk=stream_id).run_token not in ("", first_lease)
+    actions = list(AuditLogEntry.objects.filter(object_id=str(stream_id)).values_list("action", flat=True))
+    assert actions.count("stop") == 1 and actions.count("start") == 1
+
+
+def test_another_sites_stream_cannot_be_stopped_or_started(admin_a_client, site_b):
+    theirs = CameraStream.objects.create(
+        site=site_b, name="B cam", url_without_credentials="rtsp://10.30.0.2/x", run_token="theirs"
+    )
+
+    assert admin_a_client.post(f"{STREAMS}{theirs.pk}/stop/").status_code == 404
+    assert admin_a_client.post(f"{STREAMS}{theirs.pk}/start/").status_code == 404
+    assert CameraStream.objects.get(pk=theirs.pk).run_token == "theirs"
+
+
+def test_concurrent_stream_limit(admin_client, site_a, camera_network, settings):
+    settings.STREAMS_MAX_CONCURRENT = 2
+    first = create(admin_client, site_a, "rtsp://10.20.1.7/a", name="A").json()["id"]
+    assert create(admin_client, site_a, "rtsp://10.20.1.8/b", name="B").status_code == 201
+
+    refused = create(admin_client, site_a, "rtsp://10.20.1.9/c", name="C")
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["code"] == "stream_limit"
+    assert not CameraStream.objects.filter(name="C").exists()
+    # A stopped stream frees its slot; starting it again while full is refused.
+    admin_client.post(f"{STREAMS}{first}/stop/")
+    assert create(admin_client, site_a, "rtsp://10.20.1.9/c", name="C").status_code == 201
+    again = admin_client.post(f"{STREAMS}{first}/start/")
+    assert again.status_code == 400 and again.json()["errors"][0]["code"] == "stream_limit"
+    assert CameraStream.objects.get(pk=first).run_token == ""
+
+
+def test_no_stream_starts_on_a_full_disk(admin_client, site_a, camera_network, settings, tmp_path):
+    settings.STREAMS_ROOT = str(tmp_path)
+    settings.STREAMS_MIN_FREE_DISK_MB = 2**40  # more than any disk has
+
+    response = create(admin_client, site_a, "rtsp://10.20.1.7/a")
+
+    assert response.status_code == 400 and response.json()["errors"][0]["code"] == "disk_full"
+    assert not CameraStream.objects.exists()
+
+
+def test_camera_attendance_is_refused_where_liveness_is_required(admin_client, site_a, camera_network):
+    SiteBiometricPolicy.objects.create(site=site_a, liveness_required=True)
+
+    response = admin_client.post(
+        STREAMS,
+        {"site": site_a.pk, "name": "Door", "url": "rtsp://10.20.1.7/s", "record_attendance": True},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "record_attendance"
+    assert not CameraStream.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"attendance_direction": "sideways"},
+        {"attendance_cooldown_seconds": 0},
+        {"attendance_cooldown_seconds": "soon"},
+        {"label_faces": "maybe"},
+    ],
+)
+def test_attendance_options_are_validated(admin_client, site_a, camera_network, options):
+    response = admin_client.post(
+        STREAMS, {"site": site_a.pk, "name": "Door", "url": "rtsp://10.20.1.7/s", **options}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == next(iter(options))
+    assert not CameraStream.objects.exists()
