@@ -25,12 +25,13 @@ check: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py spectacular --fail-on-warn --validate --file /dev/null
 
-$(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt constraints.txt
+$(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt constraints.txt package-lock.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is required (set PYTHON=...)")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	$(BIN)/python scripts/vendor_static.py
 	touch $(STAMP)
 
 clean:

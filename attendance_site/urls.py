@@ -27,6 +27,7 @@ urlpatterns = [
     path("api/environment/", include("environment.urls")),
     path("api/simulations/", include("simulations.urls")),
     path("api/streams/", include("streaming.urls")),
+    path("streams/<int:stream_id>/", streaming_views.stream_player, name="stream-player"),
     path("streams/<int:stream_id>/hls/<str:filename>", streaming_views.hls_file, name="stream-hls"),
     path("qr/<str:link_token>/", biometrics_views.qr_page, name="biometrics-qr-page"),
     path("qr/<str:link_token>/code.png", biometrics_views.qr_image, name="biometrics-qr-image"),

@@ -1,9 +1,11 @@
-"""HLS files of a stream, served only to people who may see its site."""
+"""The player page and the HLS files of a stream, only for people who may see its site."""
 
 import re
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from streaming.selectors import camera_streams_visible_to
@@ -25,3 +27,14 @@ def hls_file(request, stream_id: int, filename: str):
     # The playlist changes every second; segments never change once written.
     response["Cache-Control"] = "no-cache, no-store" if path.suffix == ".m3u8" else "private, max-age=60"
     return response
+
+
+@login_required
+@require_GET
+def stream_player(request, stream_id: int):
+    stream = get_object_or_404(camera_streams_visible_to(request.user).select_related("site"), pk=stream_id)
+    return render(
+        request,
+        "streaming/player.html",
+        {"stream": stream, "playlist_url": reverse("stream-hls", args=[stream.pk, "index.m3u8"])},
+    )
