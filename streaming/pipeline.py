@@ -103,8 +103,10 @@ class StreamStatus:
     state: StreamState
     input_fps: float = 0.0
     output_fps: float = 0.0
-    # How far processing runs behind the live input (wall clock vs stream clock since the
-    # first frame of this connection); camera-side and network delay are not included.
+    # Processing latency: from a frame's packet being read to the frame being encoded
+    # (decoder delay, detection, drawing, encoding), plus any backlog behind the live input
+    # (wall clock vs stream clock since the first frame of this connection). Camera-side
+    # and network delay, segment length and the player's buffer are not included.
     latency_ms: float = 0.0
     last_error: str = ""
     boxes: list[TimedBox] = field(default_factory=list)
@@ -456,6 +458,8 @@ class _Session:
         last_time = 0.0
         wall_start = stream_start = None
         last_frame_wall = time.monotonic()
+        arrivals: dict[int, float] = {}  # packet pts -> when it was read
+        frame_delay_ema = 0.0
         window_start = time.monotonic()
         window_in = window_out = 0
         last_report = 0.0
@@ -472,8 +476,13 @@ class _Session:
                 if packet.dts is None and packet.size == 0:
                     # The demuxer's end-of-stream flush packet: the camera hung up.
                     continue
+                if packet.pts is not None:
+                    if len(arrivals) > 256:  # pts the decoder never returned (dropped frames)
+                        arrivals.clear()
+                    arrivals[packet.pts] = now
                 for frame in packet.decode():
                     start = time.monotonic()
+                    arrived = arrivals.pop(frame.pts, start)
                     last_frame_wall = start
                     window_in += 1
                     t = frame.time if frame.time is not None else last_time + 1.0 / input_fps
@@ -526,6 +535,8 @@ class _Session:
                     end = time.monotonic()
                     cost_ema = 0.9 * cost_ema + 0.1 * (end - start) if cost_ema else end - start
                     latency = (end - wall_start) - (t - stream_start)
+                    frame_delay = end - arrived
+                    frame_delay_ema = 0.9 * frame_delay_ema + 0.1 * frame_delay if frame_delay_ema else frame_delay
                     if frame_index >= next_adapt:
                         if (cost_ema > 0.8 * interval or latency > 1.0) and detect_every < options.detect_every_max:
                             detect_every += 1
@@ -539,7 +550,7 @@ class _Session:
                         if window_in >= 2 or last_report == 0.0:
                             self.status.input_fps = round(window_in / elapsed, 2) if last_report else input_fps
                             self.status.output_fps = round(window_out / elapsed, 2) if last_report else out_fps
-                        self.status.latency_ms = round(max(0.0, latency) * 1000.0, 1)
+                        self.status.latency_ms = round((max(0.0, latency) + frame_delay_ema) * 1000.0, 1)
                         self.status.detect_every = detect_every
                         self.status.boxes = [
                             TimedBox(b.top, b.right, b.bottom, b.left, round(boxes_time, 3), label)

@@ -165,11 +165,11 @@ def _run_queue(stream: CameraStream) -> None:
     """
     from streaming.tasks import camera_stream_run_task
 
-    run_token = uuid.uuid4().hex
+    run_token, now = uuid.uuid4().hex, timezone.now()
     CameraStream.objects.filter(pk=stream.pk).update(
-        run_token=run_token, state=CameraStream.State.STARTING, heartbeat_at=timezone.now(), last_error=""
+        run_token=run_token, state=CameraStream.State.STARTING, heartbeat_at=now, last_error=""
     )
-    stream.run_token, stream.state = run_token, CameraStream.State.STARTING
+    stream.run_token, stream.state, stream.heartbeat_at, stream.last_error = run_token, "starting", now, ""
     transaction.on_commit(lambda: camera_stream_run_task.delay(stream.pk, run_token), robust=True)
 
 
