@@ -176,6 +176,15 @@ def validate_stream_url(url: str) -> str:
 # --------------------------------------------------------------------------- helpers
 
 
+_URL_CREDENTIALS = re.compile(r"(rtsps?://)[^/@\s'\"]*@", re.IGNORECASE)
+
+
+def redact(message: str) -> str:
+    """The message with any user:password@ of a camera URL masked: FFmpeg's errors quote
+    the URL they failed on, and these messages reach logs and the API's last_error."""
+    return _URL_CREDENTIALS.sub(r"\1***@", message)
+
+
 def output_size(width: int, height: int, max_width: int, max_height: int) -> tuple[int, int]:
     """Largest size within the caps with the input's aspect ratio; even, as yuv420p needs."""
     scale = min(1.0, max_width / width, max_height / height)
@@ -419,7 +428,7 @@ class _Session:
                 timeout=(options.open_timeout_s, options.stall_timeout_s),
             )
         except av.FFmpegError as error:
-            raise InputLost(f"cannot open the stream: {error}")
+            raise InputLost(redact(f"cannot open the stream: {error}"))
         output: _HlsOutput | None = None
         try:
             if not container.streams.video:
@@ -429,7 +438,7 @@ class _Session:
             output = self._loop(container, video)
             return True
         except av.FFmpegError as error:
-            raise InputLost(f"stream read failed: {error}")
+            raise InputLost(redact(f"stream read failed: {error}"))
         finally:
             try:
                 if output is not None:
@@ -644,8 +653,10 @@ def run_stream(
             _report(on_status, status)
             return
         except Exception as error:  # an unexpected bug: keep the camera going, but say why
-            logger.exception("stream pipeline error")
-            message = f"{type(error).__name__}: {error}"
+            message = redact(f"{type(error).__name__}: {error}")
+            # The traceback only at debug level: its messages may quote the camera URL.
+            logger.error("stream pipeline error: %s", message)
+            logger.debug("stream pipeline error", exc_info=True)
         if session.got_frames:
             backoff, failures = options.backoff_initial_s, 0  # it was live: start over at 1 s
         failures += 1

@@ -342,6 +342,27 @@ def test_stalled_server_is_detected_and_gives_up_after_max_reconnects(needs_av: 
     assert recorder.statuses[-1].last_error
 
 
+def test_camera_credentials_never_reach_the_error_or_the_log(
+    needs_av: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    port = _free_port()  # nothing listens: FFmpeg's error quotes the URL it failed on
+    recorder = Recorder()
+
+    run_stream(
+        url=f"rtsp://door:s3cret-pw@127.0.0.1:{port}/test",
+        output_dir=tmp_path / "hls",
+        options=PipelineOptions(max_reconnects=0),
+        should_stop=lambda: False,
+        on_status=recorder,
+    )
+
+    assert recorder.states()[-1] == "failed"
+    errors = [status.last_error for status in recorder.statuses]
+    assert any("***@127.0.0.1" in error for error in errors)  # still says where it failed
+    assert not any("s3cret-pw" in error for error in errors)
+    assert "s3cret-pw" not in caplog.text
+
+
 def test_stop_while_waiting_to_reconnect(needs_av: None, tmp_path: Path) -> None:
     port = _free_port()  # nothing listens: connection refused at once
     recorder = Recorder()
