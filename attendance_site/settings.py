@@ -286,7 +286,8 @@ ENVIRONMENT_READING_RETENTION_DAYS = env.int("ENVIRONMENT_READING_RETENTION_DAYS
 # Where the streaming workers write HLS playlists and segments (served with auth).
 STREAMS_ROOT = env.str("STREAMS_ROOT", default=str(VAR_DIR / "streams"))
 # Streams running at once; the streams worker runs this many processes. One 720p25
-# stream with face boxes takes about half a core (docs/benchmarks.md).
+# stream with face boxes took 0.3 CPU s per s on the benchmark clip, and a 2-core
+# machine kept 7 in real time (docs/benchmarks.md); real cameras cost more.
 STREAMS_MAX_CONCURRENT = env.int("STREAMS_MAX_CONCURRENT", default=2)
 # A running stream whose heartbeat is older than this is restarted by the supervisor.
 STREAMS_HEARTBEAT_STALE_SECONDS = env.int("STREAMS_HEARTBEAT_STALE_SECONDS", default=30)

@@ -20,6 +20,7 @@ BENCHES = {
     "liveness_accuracy": False,
     "ws_fanout": False,
     "environment_perf": True,
+    "stream_pipeline": False,
 }
 
 
