@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -203,7 +204,14 @@ def server(server_env, tmp_path, request):
     types and permissions come back under new ids, and a server process that cached the
     old ones (Django's ContentType cache) finds nobody's site permissions.
     """
-    daphne = DaphneServer(port=free_port(), env=server_env, log_path=tmp_path / "daphne.log")
+    with daphne_serving(env=server_env, tmp_path=tmp_path, request=request) as daphne:
+        yield daphne
+
+
+@contextmanager
+def daphne_serving(*, env: dict, tmp_path, request):
+    """A started DaphneServer, stopped afterwards; its log is printed if the test failed."""
+    daphne = DaphneServer(port=free_port(), env=env, log_path=tmp_path / "daphne.log")
     failures_before = request.session.testsfailed
     daphne.start()
     try:

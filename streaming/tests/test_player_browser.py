@@ -20,11 +20,10 @@ import pytest
 
 from accounts.models import Role
 from accounts.services import user_create
-from attendance_site.testing.processes import free_port
 from dashboard.publisher import site_message_publish
 from dashboard.tests.test_browser import (  # noqa: F401 (fixtures)
-    DaphneServer,
     browser_requirements,
+    daphne_serving,
     log_in,
     page,
     screenshot,
@@ -63,17 +62,10 @@ def streams_root(tmp_path, settings) -> Path:
 def daphne(server_env, static_root, streams_root, tmp_path, request):  # noqa: F811 (fixtures imported above)
     if not (static_root / VENDORED_HLS).is_file():
         pytest.fail(f"static/{VENDORED_HLS} is missing: run `python scripts/vendor_static.py` (make does)")
-    instance = DaphneServer(
-        port=free_port(), env={**server_env, "STREAMS_ROOT": str(streams_root)}, log_path=tmp_path / "daphne.log"
-    )
-    failures_before = request.session.testsfailed
-    instance.start()
-    try:
+    with daphne_serving(
+        env={**server_env, "STREAMS_ROOT": str(streams_root)}, tmp_path=tmp_path, request=request
+    ) as instance:
         yield instance
-        if request.session.testsfailed > failures_before:
-            print(f"--- Daphne log ({instance.log_path}) ---\n{instance.log_tail()}")
-    finally:
-        instance.stop()
 
 
 @pytest.fixture
