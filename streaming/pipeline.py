@@ -31,6 +31,7 @@ import logging
 import re
 import shutil
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
@@ -322,6 +323,7 @@ class _Painter:
         if not label:
             return
         # A filled tag in the box colour above the box, the name in black on it.
+        label = _drawable(label)
         font, scale, weight = cv2.FONT_HERSHEY_SIMPLEX, 0.6, 2
         (text_width, text_height), baseline = cv2.getTextSize(label, font, scale, weight)
         tag_bottom = box.top if box.top > text_height + baseline + 6 else box.bottom + text_height + baseline + 6
@@ -331,6 +333,13 @@ class _Painter:
         for plane, value in ((u_plane, u_value), (v_plane, v_value)):
             cv2.rectangle(plane, (box.left // 2, tag_top // 2), (tag_right // 2, tag_bottom // 2), value, cv2.FILLED)
         cv2.putText(y_plane, label, (box.left + 4, tag_bottom - baseline - 3), font, scale, 16, weight, cv2.LINE_AA)
+
+
+def _drawable(label: str) -> str:
+    """The label in the ASCII that OpenCV's Hershey fonts draw: "José Müller" -> "Jose Muller"
+    (accents dropped rather than every such letter drawn as "?")."""
+    decomposed = unicodedata.normalize("NFKD", label)
+    return "".join(char if char.isascii() else "?" for char in decomposed if not unicodedata.combining(char))
 
 
 def _overlap(a: FaceBox, b: FaceBox) -> float:

@@ -97,9 +97,6 @@ def camera_host_check(*, site, host: str) -> None:
             raise ValidationError({"url": f"The camera host {host} is not on this site's camera allowlist."})
 
 
-ACTIVE_STATES = (CameraStream.State.STARTING, CameraStream.State.LIVE, CameraStream.State.RECONNECTING)
-
-
 def _capacity_check(*, starting: CameraStream | None = None) -> None:
     """Refuse one more running stream beyond STREAMS_MAX_CONCURRENT, or on a full disk."""
     # Serialise concurrent starts (PostgreSQL); SQLite serialises writers anyway.

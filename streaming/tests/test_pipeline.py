@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from streaming.pipeline import PipelineOptions, StreamStatus, run_stream, validate_stream_url
+from streaming.pipeline import PipelineOptions, StreamStatus, _drawable, run_stream, validate_stream_url
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_SCRIPT = REPO / "streaming" / "rtsp_test_server.py"
@@ -434,3 +434,11 @@ def test_validate_stream_url_accepts_plain_rtsp(url: str) -> None:
 def test_validate_stream_url_refuses_hostile_input(url: str) -> None:
     with pytest.raises(ValueError):
         validate_stream_url(url)
+
+
+@pytest.mark.parametrize(
+    ("name", "drawn"),
+    [("Lin-Manuel Miranda", "Lin-Manuel Miranda"), ("José Müller", "Jose Muller"), ("Zoë Ørsted", "Zoe ?rsted")],
+)
+def test_names_are_drawn_in_the_ascii_the_box_font_has(name: str, drawn: str) -> None:
+    assert _drawable(name) == drawn
