@@ -10,6 +10,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,6 +24,9 @@ from attendance.models import AttendanceEvent, Device, WorkSession
 from attendance.selectors import attendance_event_by_client_id
 from employees.models import Employee
 from environment.selectors import device_method_refusal
+
+if TYPE_CHECKING:  # streaming imports attendance at import time, not the other way round
+    from streaming.models import CameraStream
 
 CREDENTIAL_SCHEME = "dev"
 # No attendance predates the system's clocks; older stamps are broken device clocks.
@@ -138,7 +142,7 @@ def attendance_event_record(
     method: str,
     occurred_at: datetime | None = None,
     device: Device | None = None,
-    camera_stream=None,
+    camera_stream: "CameraStream | None" = None,
     client_event_id: str | None = None,
     source: str = AttendanceEvent.Source.ONLINE,
     confidence: float | None = None,

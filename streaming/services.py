@@ -15,11 +15,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -97,10 +97,21 @@ def camera_host_check(*, site, host: str) -> None:
             raise ValidationError({"url": f"The camera host {host} is not on this site's camera allowlist."})
 
 
+# Any fixed number: the key of the PostgreSQL advisory lock that stream starts queue on.
+STREAM_START_LOCK = 0x5354524D
+
+
 def _capacity_check(*, starting: CameraStream | None = None) -> None:
-    """Refuse one more running stream beyond STREAMS_MAX_CONCURRENT, or on a full disk."""
-    # Serialise concurrent starts (PostgreSQL); SQLite serialises writers anyway.
-    running = CameraStream.objects.select_for_update().exclude(run_token="")
+    """Refuse one more running stream beyond STREAMS_MAX_CONCURRENT, or on a full disk.
+
+    Call inside the transaction that starts the stream: starts are serialised until it
+    ends, so two at once cannot both pass the count. Row locks would not do, as a new
+    row is not there to lock; SQLite's IMMEDIATE transactions serialise writers anyway.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [STREAM_START_LOCK])
+    running = CameraStream.objects.exclude(run_token="")
     if starting is not None:
         running = running.exclude(pk=starting.pk)
     if len(running) >= settings.STREAMS_MAX_CONCURRENT:
@@ -268,10 +279,10 @@ def _camera_url_with_credentials(stream: CameraStream) -> str:
     if stream.credentials_encrypted is None:
         return stream.url_without_credentials
     parts = urlsplit(stream.url_without_credentials)
+    # Stored as the URL gave them, percent-encoding included (urlsplit does not decode):
+    # put back as they were, not encoded a second time.
     credentials = crypto.decrypt(stream.credentials_encrypted).decode()
-    user, _, password = credentials.partition(":")
-    netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{parts.netloc}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    return urlunsplit((parts.scheme, f"{credentials}@{parts.netloc}", parts.path, parts.query, ""))
 
 
 def camera_stream_run(*, stream_id: int, run_token: str) -> None:
@@ -283,22 +294,31 @@ def camera_stream_run(*, stream_id: int, run_token: str) -> None:
     credentials are decrypted here only, never logged.
     """
     from dashboard.publisher import site_message_publish
-    from streaming.pipeline import PipelineOptions, run_stream
+    from streaming.pipeline import PipelineOptions, StreamStatus, run_stream
 
     stream = CameraStream.objects.filter(pk=stream_id, run_token=run_token).select_related("site").first()
     if stream is None:
         return  # stopped, deleted or restarted since this run was queued
     mine = CameraStream.objects.filter(pk=stream_id, run_token=run_token)
-    last_beat = {"at": 0.0, "stop": False}
+    started = time.monotonic()
+    last_beat = {"tried": 0.0, "done": started, "stop": False}
+    # A run that cannot prove it still holds its lease stops well before the supervisor
+    # would hand the stream to a new run: two pipelines never write one folder for long.
+    lease_doubt_s = settings.STREAMS_HEARTBEAT_STALE_SECONDS / 2
 
     def should_stop() -> bool:
         now = time.monotonic()
-        if now - last_beat["at"] >= 1.0:
-            last_beat["at"] = now
+        if now - last_beat["tried"] >= 1.0:
+            last_beat["tried"] = now
             try:
                 last_beat["stop"] = mine.update(heartbeat_at=timezone.now()) == 0
+                last_beat["done"] = now
             except DatabaseError:
-                logger.exception("stream %s: heartbeat failed", stream_id)  # keep streaming; retry in 1 s
+                logger.warning("stream %s: heartbeat failed; reconnecting to the database", stream_id)
+                connection.close()  # a long task never gets Django's per-request reconnect
+                if now - last_beat["done"] > lease_doubt_s:
+                    logger.error("stream %s: no heartbeat for %.0f s, stopping", stream_id, now - last_beat["done"])
+                    last_beat["stop"] = True
         return last_beat["stop"]
 
     def on_status(status) -> None:
@@ -320,12 +340,20 @@ def camera_stream_run(*, stream_id: int, run_token: str) -> None:
         )
 
     identify = None
-    if stream.label_faces or stream.record_attendance:
-        from streaming.recognition import StreamRecognizer
+    try:
+        url = _camera_url_with_credentials(stream)
+        if stream.label_faces or stream.record_attendance:
+            from streaming.recognition import StreamRecognizer
 
-        identify = StreamRecognizer(stream)
+            identify = StreamRecognizer(stream)
+    except Exception as error:
+        # Retrying would fail the same way (keys rotated away, a broken install): fail
+        # and give the lease back rather than have the supervisor requeue it for ever.
+        logger.exception("stream %s cannot start", stream_id)
+        on_status(StreamStatus(state="failed", last_error=f"cannot start: {type(error).__name__}"))
+        return
     run_stream(
-        url=_camera_url_with_credentials(stream),
+        url=url,
         output_dir=stream_output_dir(stream_id),
         options=PipelineOptions(
             max_width=stream.max_width,

@@ -23,7 +23,11 @@ def hls_file(request, stream_id: int, filename: str):
     path = stream_output_dir(stream_id) / filename
     if not path.is_file():
         raise Http404("No such stream file (yet).")
-    response = FileResponse(path.open("rb"), content_type=CONTENT_TYPES[path.suffix])
+    try:
+        opened = path.open("rb")
+    except FileNotFoundError:  # a segment deleted as it left the window, since the check above
+        raise Http404("No such stream file (any more).")
+    response = FileResponse(opened, content_type=CONTENT_TYPES[path.suffix])
     # The playlist changes every second; segments never change once written.
     response["Cache-Control"] = "no-cache, no-store" if path.suffix == ".m3u8" else "private, max-age=60"
     return response

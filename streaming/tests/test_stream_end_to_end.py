@@ -9,23 +9,11 @@ from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
-from attendance_site import celery_app
 from streaming.models import CameraHostAllowance, CameraStream
 from streaming.services import camera_stream_run, camera_streams_supervise, stream_output_dir
 from streaming.tests.test_pipeline import looped_clip, needs_av, needs_rtsp_server, server  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def queued_not_run():
-    """Stream tasks go to the broker's `streams` queue (no worker consumes it here) instead
-    of running eagerly in the test; the test runs the pipeline in a thread itself. A
-    message left in the queue is harmless: its lease is gone, a worker would drop it."""
-    eager_before = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    yield
-    celery_app.conf.task_always_eager = eager_before
 
 
 def _wait_for(condition, timeout: float, what: str) -> None:

@@ -5,6 +5,7 @@ import pytest
 from accounts.models import AuditLogEntry
 from biometrics.models import SiteBiometricPolicy
 from streaming.models import CameraHostAllowance, CameraStream
+from streaming.services import _camera_url_with_credentials
 
 STREAMS = "/api/streams/"
 HOSTS = "/api/streams/camera-hosts/"
@@ -215,3 +216,11 @@ def test_attendance_options_are_validated(admin_client, site_a, camera_network, 
     assert response.status_code == 400
     assert response.json()["errors"][0]["attr"] == next(iter(options))
     assert not CameraStream.objects.exists()
+
+
+def test_percent_encoded_credentials_reach_the_camera_as_given(admin_client, site_a, camera_network):
+    url = "rtsp://door%40lobby:p%40ss%3Aword@10.20.1.7:554/stream1"  # '@' and ':' inside
+    created = create(admin_client, site_a, url)
+
+    assert created.status_code == 201
+    assert _camera_url_with_credentials(CameraStream.objects.get()) == url

@@ -1,12 +1,15 @@
-"""The supervisor: streams whose heartbeat stopped are restarted, stopped ones left alone."""
+"""The supervisor (streams whose heartbeat stopped are restarted, stopped ones left alone) and the limit."""
 
+import threading
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connections, transaction
 from django.utils import timezone
 
-from streaming.models import CameraStream
-from streaming.services import camera_stream_run, camera_streams_supervise, stream_output_dir
+from streaming.models import CameraHostAllowance, CameraStream
+from streaming.services import camera_stream_create, camera_stream_run, camera_streams_supervise, stream_output_dir
 
 pytestmark = pytest.mark.django_db
 
@@ -67,3 +70,41 @@ def test_output_folders_of_deleted_streams_are_removed(site_a, settings, tmp_pat
     assert stream_output_dir(kept.pk).exists()
     assert not (tmp_path / "999999").exists()
     assert (tmp_path / "notes").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_starts_at_once_cannot_both_pass_the_limit(admin_user, site_a, settings, tmp_path, queued_not_run):
+    """The second start waits for the first one's transaction, then counts its stream."""
+    settings.STREAMS_MAX_CONCURRENT = 1
+    settings.STREAMS_ROOT = str(tmp_path)
+    CameraHostAllowance.objects.create(site=site_a, host="10.20.0.0/16")
+    first_inserted, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def create(name: str, hold: bool) -> None:
+        try:
+            with transaction.atomic():
+                camera_stream_create(actor=admin_user, site=site_a, name=name, url="rtsp://10.20.1.7/s", options={})
+                if hold:
+                    first_inserted.set()
+                    release.wait(10)
+            outcome[name] = "created"
+        except ValidationError as error:
+            outcome[name] = error.code or "refused"
+        finally:
+            connections.close_all()
+
+    first = threading.Thread(target=create, args=("first", True))
+    first.start()
+    assert first_inserted.wait(10)
+    second = threading.Thread(target=create, args=("second", False))
+    second.start()
+    second.join(timeout=1.0)
+    waited = second.is_alive()  # blocked behind the first start's transaction
+    release.set()
+    first.join(timeout=10)
+    second.join(timeout=10)
+
+    assert waited
+    assert outcome == {"first": "created", "second": "stream_limit"}
+    assert list(CameraStream.objects.values_list("name", flat=True)) == ["first"]
