@@ -387,7 +387,7 @@ def _append_endlist(output_dir: Path) -> None:
         return
     text = playlist.read_text()
     if "#EXT-X-ENDLIST" not in text:
-        temporary = playlist.with_suffix(".m3u8.tmp")
+        temporary = playlist.with_name(f".{playlist.name}.endlist")  # not the muxer's own .tmp name
         temporary.write_text(text.rstrip("\n") + "\n#EXT-X-ENDLIST\n")
         temporary.replace(playlist)  # atomic: players read the old or the new file
 
