@@ -7,8 +7,6 @@ const siteSelect = document.getElementById("site");
 const canEdit = JSON.parse(document.getElementById("can-edit").textContent);
 const csrfToken = document.querySelector("input[name=csrfmiddlewaretoken]").value;
 const lastSequence = new Map(); // site id -> last message number applied
-let socket = null;
-let reconnectDelay = 1000;
 let presenceTimer = null;
 
 const siteId = () => Number(siteSelect.value);
@@ -188,26 +186,5 @@ function setConnection(state) {
   badge.textContent = state;
 }
 
-function connect() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}/ws/live/`);
-  socket.addEventListener("open", () => {
-    reconnectDelay = 1000;
-    setConnection("live");
-  });
-  socket.addEventListener("message", (event) => {
-    try {
-      onMessage(JSON.parse(event.data));
-    } catch (error) {
-      console.error("bad live message", error);
-    }
-  });
-  socket.addEventListener("close", () => {
-    setConnection("reconnecting");
-    setTimeout(connect, reconnectDelay);
-    reconnectDelay = Math.min(reconnectDelay * 2, 10000);
-  });
-}
-
 siteSelect.addEventListener("change", () => resync().catch(console.error));
-if (siteSelect.options.length) connect();
+if (siteSelect.options.length) liveSocketOpen({ onMessage, onState: setConnection });

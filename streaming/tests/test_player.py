@@ -41,7 +41,7 @@ def test_viewer_of_the_site_gets_the_player_with_the_vendored_hls_js(client, vie
     assert "Lobby A" in html
     assert f'data-playlist="/streams/{lobby_a.pk}/hls/index.m3u8"' in html
     assert 'data-state="starting"' in html
-    assert script_sources(html) == [VENDORED_HLS, "/static/streaming/player.js"]
+    assert script_sources(html) == [VENDORED_HLS, "/static/live-socket.js", "/static/streaming/player.js"]
     assert "cdn" not in html.lower() and "unpkg" not in html and "https://" not in html
 
 

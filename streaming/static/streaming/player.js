@@ -106,27 +106,11 @@ function showStatus(container, status) {
 // The site's live channel carries each stream's status (state, fps, latency) every second.
 function followStatus(container) {
   const streamId = Number(container.dataset.stream);
-  let delay = 1000;
-  const connect = () => {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/live/`);
-    socket.addEventListener("open", () => { delay = 1000; });
-    socket.addEventListener("message", (event) => {
-      let message;
-      try {
-        message = JSON.parse(event.data);
-      } catch (error) {
-        return;
-      }
+  liveSocketOpen({
+    onMessage: (message) => {
       if (message.type === "stream.status" && message.data?.stream === streamId) showStatus(container, message.data);
-    });
-    socket.addEventListener("close", (event) => {
-      if (event.code === 4401 || event.code === 4403) return; // signed out or no site: retrying cannot help
-      setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 10000);
-    });
-  };
-  connect();
+    },
+  });
 }
 
 // Tiles follow the dashboard's site choice; hidden tiles stop loading video.
