@@ -14,7 +14,6 @@ event, so every request stores a new event and its work session.
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from django.utils import timezone
 
 from attendance.models import AttendanceEvent
 from attendance.services import device_create
+from attendance_site.testing.processes import free_port
 from bench.env import BASE_DIR, BenchEnv, Unavailable, bench_admin
 from bench.report import emit, note
 from employees.models import Employee, Site
@@ -241,7 +241,7 @@ class _Daphne:
     def __init__(self, env: BenchEnv, workdir: Path):
         self.env = env
         self.log_path = workdir / "daphne.log"
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
@@ -298,9 +298,3 @@ def _pg_sessions() -> int:
         cursor.execute("SELECT pg_stat_clear_snapshot()")
         cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
         return cursor.fetchone()[0]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import socket
 import subprocess
 import threading
 import time
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
+from attendance_site.testing.processes import free_port
 from bench.report import note
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -259,12 +259,6 @@ class TapLoop:
 
 
 # --------------------------------------------------------------------------- processes
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def stop_process(process: subprocess.Popen, grace: float = 15.0) -> None:

@@ -26,7 +26,6 @@ import asyncio
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -39,6 +38,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from attendance_site.testing.processes import free_port
 from bench.report import emit, note, percentile
 
 NAME = "ws_fanout"
@@ -405,7 +405,7 @@ class _Daphne:
     def __init__(self, env: dict[str, str], log_path: Path):
         self.env = env
         self.log_path = log_path
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen | None = None
 
     def __enter__(self) -> "_Daphne":
@@ -467,12 +467,6 @@ class _Daphne:
         self._log.close()
         if exc_info and exc_info[0] is not None:
             note(f"daphne log tail:\n{self.log_tail()}")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from attendance_site.testing.processes import free_port
 from streaming.pipeline import PipelineOptions, StreamStatus, _drawable, run_stream, validate_stream_url
 
 REPO = Path(__file__).resolve().parents[2]
@@ -70,12 +71,6 @@ def needs_av() -> None:
 @pytest.fixture(scope="module")
 def needs_rtsp_server(needs_av: None) -> None:
     _skip_or_fail(_missing_rtsp_server())
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class RtspServer:
@@ -146,7 +141,7 @@ def looped_clip(needs_rtsp_server: None, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture
 def server(looped_clip: Path) -> Iterator[RtspServer]:
-    instance = RtspServer(_free_port(), looped_clip)
+    instance = RtspServer(free_port(), looped_clip)
     instance.start()
     try:
         yield instance
@@ -345,7 +340,7 @@ def test_stalled_server_is_detected_and_gives_up_after_max_reconnects(needs_av: 
 def test_camera_credentials_never_reach_the_error_or_the_log(
     needs_av: None, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    port = _free_port()  # nothing listens: FFmpeg's error quotes the URL it failed on
+    port = free_port()  # nothing listens: FFmpeg's error quotes the URL it failed on
     recorder = Recorder()
 
     run_stream(
@@ -364,7 +359,7 @@ def test_camera_credentials_never_reach_the_error_or_the_log(
 
 
 def test_stop_while_waiting_to_reconnect(needs_av: None, tmp_path: Path) -> None:
-    port = _free_port()  # nothing listens: connection refused at once
+    port = free_port()  # nothing listens: connection refused at once
     recorder = Recorder()
     stop = threading.Event()
     thread = threading.Thread(
