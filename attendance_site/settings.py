@@ -291,7 +291,7 @@ STREAMS_ROOT = env.str("STREAMS_ROOT", default=str(VAR_DIR / "streams"))
 STREAMS_MAX_CONCURRENT = env.int("STREAMS_MAX_CONCURRENT", default=2)
 # A running stream whose heartbeat is older than this is restarted by the supervisor.
 STREAMS_HEARTBEAT_STALE_SECONDS = env.int("STREAMS_HEARTBEAT_STALE_SECONDS", default=30)
-# A stream does not start, and a running one fails, when the disk has less free space.
+# No stream starts with less free disk than this; a running one fails below half of it.
 STREAMS_MIN_FREE_DISK_MB = env.int("STREAMS_MIN_FREE_DISK_MB", default=500)
 
 # Request bodies above this size are refused with 413 before anything parses them.

@@ -78,7 +78,7 @@ class PipelineOptions:
     hls_list_size: int = 6
     # Injected in tests or for another detector; default biometrics.face.faces_detect.
     # It gets the frame's luma plane (a grayscale picture): HOG needs no colour, and
-    # skipping the colour conversion saves a third of the pipeline's CPU.
+    # skipping the colour conversion (3.5 ms a 720p frame, half of what encoding costs) matters.
     detector: Callable[[np.ndarray], list[FaceBox]] | None = None
     # Names for the boxes (and attendance, in the streaming service): given the RGB frame
     # and its boxes, one label or None per box. Called at most every identify_interval_s;
