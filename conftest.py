@@ -17,11 +17,11 @@ def _fresh_process_caches():
     from biometrics import selectors
     from environment import selectors as environment_selectors
 
-    selectors._galleries.clear()
-    environment_selectors._active_rule_sets.clear()
+    selectors.galleries.clear()
+    environment_selectors.active_rule_sets.clear()
     yield
-    selectors._galleries.clear()
-    environment_selectors._active_rule_sets.clear()
+    selectors.galleries.clear()
+    environment_selectors.active_rule_sets.clear()
 
 
 @pytest.fixture

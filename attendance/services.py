@@ -22,6 +22,8 @@ from accounts.models import AuditLogEntry
 from accounts.services import audit_record, audited_create, audited_delete, audited_update, model_snapshot
 from attendance.models import AttendanceEvent, Device, WorkSession
 from attendance.selectors import attendance_event_by_client_id
+from attendance_site.events.services import domain_event_emit
+from attendance_site.events.types import ATTENDANCE_EVENT_RECORDED
 from employees.models import Employee
 from environment.selectors import device_method_refusal
 
@@ -214,8 +216,9 @@ def attendance_event_record(
                 )
             else:
                 _check_out_pair(event=event, max_work_session=site.max_work_session)
-            # robust: a broker outage must not turn a stored check-in into an error.
-            transaction.on_commit(lambda: _event_dispatch_enqueue(event.pk), robust=True)
+            # In the same transaction: the rest of the system hears of every stored event,
+            # however long Redis or the workers are away (attendance_site.events).
+            _event_recorded_emit(event)
             return RecordResult(event=event, outcome=RecordOutcome.CREATED)
     except IntegrityError:
         # Lost a race on the unique client id: the winner's row is the answer.
@@ -287,10 +290,21 @@ def _check_out_pair(*, event: AttendanceEvent, max_work_session) -> None:
     latest_session.save(update_fields=["check_out", "ended_at"])
 
 
-def _event_dispatch_enqueue(event_id: int) -> None:
-    from attendance.tasks import attendance_event_dispatch
-
-    attendance_event_dispatch.delay(event_id)
+def _event_recorded_emit(event: AttendanceEvent) -> None:
+    domain_event_emit(
+        event_type=ATTENDANCE_EVENT_RECORDED,
+        payload={
+            "attendance_event_id": event.pk,
+            "employee_id": event.employee_id,
+            "site_id": event.site_id,
+            "device_id": event.device_id,
+            "direction": event.direction,
+            "method": event.method,
+            "status": event.status,
+            "occurred_at": event.occurred_at.isoformat(),
+        },
+        site_id=event.site_id,
+    )
 
 
 @transaction.atomic
@@ -317,14 +331,3 @@ def attendance_event_manual_create(
             reason=reason,
         )
     return result
-
-
-def attendance_event_dispatch(*, event_id: int) -> bool:
-    """Tell the rest of the system about a stored event; False if it no longer exists."""
-    from dashboard.publisher import attendance_event_publish
-
-    event = AttendanceEvent.objects.select_related("employee").filter(pk=event_id).first()
-    if event is None:
-        return False
-    attendance_event_publish(event)
-    return True

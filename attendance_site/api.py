@@ -7,12 +7,15 @@ from rest_framework import exceptions, serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.pagination import CursorPagination
 
+from attendance_site.outages import ServiceUnavailable, is_outage, outage_log
+
 
 class ApiExceptionHandler(ExceptionHandler):
     """Every error, whichever layer raised it, leaves in drf-standardized-errors' format.
 
     Services raise Django's ValidationError (they know nothing of DRF); here it becomes
-    a 400 with the same field-by-field shape a serializer error has.
+    a 400 with the same field-by-field shape a serializer error has. A Redis or database
+    outage becomes a 503 with Retry-After (attendance_site.outages).
     """
 
     def convert_known_exceptions(self, exc: Exception) -> Exception:
@@ -28,6 +31,9 @@ class ApiExceptionHandler(ExceptionHandler):
                 for field, error_list in errors.items()
             }
             return converted
+        if is_outage(exc):
+            outage_log(exc)
+            return ServiceUnavailable()
         if isinstance(exc, RecursionError):
             # Python's json parser recurses per nesting level; DRF only catches ValueError.
             return exceptions.ParseError("JSON parse error - nested too deeply.")

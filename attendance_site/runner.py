@@ -1,8 +1,10 @@
 """`make run`: the whole system on one machine, from one command.
 
 Starts an embedded Redis when REDIS_URL is unset, prepares the database (migrate,
-static files, demo data), then runs Daphne (web), a Celery worker, a Celery worker for
-camera streams and Celery beat as child processes. Ctrl-C or SIGTERM stops them all; so does any one of them dying.
+static files, demo data), then runs the web server, a Celery worker, a Celery worker for
+camera streams and Celery beat as child processes under a :class:`Supervisor`: a child
+that dies is restarted with back-off, the others keep serving. Ctrl-C or SIGTERM stops
+them all.
 """
 
 import os
@@ -12,15 +14,21 @@ import sys
 import time
 from pathlib import Path
 
+from attendance_site.supervisor import Supervisor
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 QUEUES = "default,biometrics,anomalies"
+
+
+def _log(line: str) -> None:
+    print(f"[run] {line}", flush=True)
 
 
 def _manage(*args: str) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], check=True, cwd=BASE_DIR)
 
 
-def _worker(name: str, queues: str, concurrency: str) -> list[str]:
+def worker_command(name: str, queues: str, concurrency: str) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -43,15 +51,16 @@ def _children(host: str, port: str) -> dict[str, list[str]]:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attendance_site.settings")
     from django.conf import settings
 
-    python = sys.executable
+    from attendance_site.server import web_command
+
     return {
-        "web": [python, "-m", "daphne", "-b", host, "-p", port, "attendance_site.asgi:application"],
-        "worker": _worker("worker", QUEUES, os.environ.get("WORKER_CONCURRENCY", "2")),
+        "web": web_command(host=host, port=port),
+        "worker": worker_command("worker", QUEUES, os.environ.get("WORKER_CONCURRENCY", "2")),
         # Camera pipelines run for days, one process each: a worker of their own, so they
         # never take the slots check-ins and recognition need.
-        "streams": _worker("streams", "streams", str(settings.STREAMS_MAX_CONCURRENT)),
+        "streams": worker_command("streams", "streams", str(settings.STREAMS_MAX_CONCURRENT)),
         "beat": [
-            python,
+            sys.executable,
             "-m",
             "celery",
             "-A",
@@ -65,20 +74,18 @@ def _children(host: str, port: str) -> dict[str, list[str]]:
     }
 
 
+def _stop_signal(name: str) -> int:
+    # A stream task never finishes, so the streams worker's warm shutdown would wait for
+    # ever: SIGQUIT stops its pipelines at once (the supervisor task restarts them at the
+    # next start, their playlists continue after a discontinuity).
+    return signal.SIGQUIT if name == "streams" else signal.SIGTERM
+
+
 def main() -> int:
     os.chdir(BASE_DIR)
     (BASE_DIR / "var").mkdir(exist_ok=True)
     # The demo devices check someone in or out every few seconds (0 switches it off).
     os.environ.setdefault("DEMO_ACTIVITY_SECONDS", "8")
-    embedded = None
-    if not os.environ.get("REDIS_URL"):
-        from attendance_site.embedded_redis import embedded_redis_start
-
-        embedded = embedded_redis_start()
-        os.environ["REDIS_URL"] = embedded.url
-        print(f"Embedded Redis on {embedded.url} (pid {embedded.process.pid})", flush=True)
-
-    processes: dict[str, subprocess.Popen] = {}
     stopping = False
 
     def request_stop(signum, frame):
@@ -87,48 +94,34 @@ def main() -> int:
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    exit_code = 0
+    supervisor = Supervisor(cwd=BASE_DIR, log=_log)
     try:
+        if not os.environ.get("REDIS_URL"):
+            from attendance_site.embedded_redis import embedded_redis_command, free_port, redis_wait
+
+            redis_port = free_port()
+            # Supervised like the rest: restarted on the same port, so every URL stays valid.
+            redis = supervisor.add("redis", embedded_redis_command(redis_port))
+            os.environ["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
+            redis_wait(os.environ["REDIS_URL"], alive=lambda: redis.process.poll() is None)
+            _log(f"embedded Redis on {os.environ['REDIS_URL']} (pid {redis.process.pid})")
         _manage("migrate", "--noinput")
         _manage("collectstatic", "--noinput", "--verbosity", "0")
         _manage("seed_demo")
         host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
         for name, command in _children(host, port).items():
-            processes[name] = subprocess.Popen(command, cwd=BASE_DIR)
-        print(
-            f"\nRunning on http://{host}:{port}/  (admin: /admin/, API docs: /api/docs/). Ctrl-C stops everything.\n",
-            flush=True,
-        )
+            supervisor.add(name, command, stop_signal=_stop_signal(name))
+        _log(f"running on http://{host}:{port}/  (admin: /admin/, API docs: /api/docs/). Ctrl-C stops everything.")
         while not stopping:
-            for name, process in processes.items():
-                if process.poll() is not None:
-                    print(f"{name} exited with code {process.returncode}; stopping the rest.", flush=True)
-                    exit_code = process.returncode or 1
-                    stopping = True
+            supervisor.poll()
             time.sleep(0.5)
-    except subprocess.CalledProcessError as error:
-        exit_code = error.returncode or 1
+    except (subprocess.CalledProcessError, RuntimeError) as error:
+        _log(f"start-up failed: {error}")
+        return 1
     finally:
-        _stop(processes)
-        if embedded is not None:
-            embedded.stop()
-    return exit_code
-
-
-def _stop(processes: dict[str, subprocess.Popen]) -> None:
-    for name, process in processes.items():
-        if process.poll() is None:
-            # A stream task never finishes, so the streams worker's warm shutdown would
-            # wait for ever: SIGQUIT stops its pipelines at once (the supervisor restarts
-            # them at the next start, their playlists continue after a discontinuity).
-            process.send_signal(signal.SIGQUIT if name == "streams" else signal.SIGTERM)
-    deadline = time.monotonic() + 15
-    for process in processes.values():
-        try:
-            process.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _log("stopping")
+        supervisor.stop()
+    return 0
 
 
 if __name__ == "__main__":

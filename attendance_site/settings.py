@@ -39,7 +39,6 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -55,6 +54,7 @@ INSTALLED_APPS = [
     "guardian",
     "channels",
     "django_celery_beat",
+    "attendance_site.events",
     "accounts",
     "employees",
     "attendance",
@@ -67,7 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "attendance_site.middleware.RequestBodyLimitMiddleware",
+    "attendance_site.request_limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -157,6 +157,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 # Which queue a task runs on is routing, not part of the task.
 CELERY_TASK_ROUTES = {
     "attendance.*": {"queue": "default"},
+    "events.*": {"queue": "default"},
     "biometrics.*": {"queue": "biometrics"},
     # The supervisor is short; the streams queue is full of week-long pipelines.
     "streaming.supervise": {"queue": "default"},
@@ -176,6 +177,8 @@ CELERY_BEAT_SCHEDULE = {
     "biometrics-raw-images-purge": {"task": "biometrics.raw_images_purge", "schedule": 3600.0},
     "environment-readings-purge": {"task": "environment.readings_purge", "schedule": 3600.0},
     "streaming-supervise": {"task": "streaming.supervise", "schedule": 10.0},
+    "events-sweep": {"task": "events.sweep", "schedule": env.float("DOMAIN_EVENT_SWEEP_SECONDS", default=10.0)},
+    "events-prune": {"task": "events.prune", "schedule": 3600.0},
 }
 # `make run` sets this so the demo devices keep checking people in; 0 (the default) never.
 DEMO_ACTIVITY_SECONDS = env.float("DEMO_ACTIVITY_SECONDS", default=0)
@@ -266,6 +269,16 @@ ATTENDANCE_MAX_CLOCK_SKEW = timedelta(seconds=env.int("ATTENDANCE_MAX_CLOCK_SKEW
 # Device last_seen is written at most this often, so check-ins do not all update a row.
 DEVICE_LAST_SEEN_RESOLUTION = timedelta(seconds=env.int("DEVICE_LAST_SEEN_RESOLUTION_SECONDS", default=60))
 
+# --- Domain event log (attendance_site/events) -------------------------------------
+# An event not delivered this long after it was written is delivered by the sweeper.
+DOMAIN_EVENT_REDELIVER_AFTER = timedelta(seconds=env.int("DOMAIN_EVENT_REDELIVER_AFTER_SECONDS", default=30))
+# A failing handler is retried after 5 s, 10 s, 20 s ... at most an hour apart, then given up.
+DOMAIN_EVENT_RETRY_BASE = timedelta(seconds=env.int("DOMAIN_EVENT_RETRY_BASE_SECONDS", default=5))
+DOMAIN_EVENT_RETRY_MAX = timedelta(seconds=env.int("DOMAIN_EVENT_RETRY_MAX_SECONDS", default=3600))
+DOMAIN_EVENT_MAX_ATTEMPTS = env.int("DOMAIN_EVENT_MAX_ATTEMPTS", default=20)
+# Delivered events are deleted after this many days.
+DOMAIN_EVENT_RETENTION = timedelta(days=env.int("DOMAIN_EVENT_RETENTION_DAYS", default=30))
+
 # --- Biometrics -----------------------------------------------------------------
 # Fernet keys (urlsafe base64, 32 bytes), comma-separated: the first encrypts, all decrypt.
 # Generate one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"
@@ -294,12 +307,20 @@ STREAMS_HEARTBEAT_STALE_SECONDS = env.int("STREAMS_HEARTBEAT_STALE_SECONDS", def
 # No stream starts with less free disk than this; a running one fails below half of it.
 STREAMS_MIN_FREE_DISK_MB = env.int("STREAMS_MIN_FREE_DISK_MB", default=500)
 
-# Request bodies above this size are refused with 413 before anything parses them.
+# Request bodies above this size are refused with 413 before anything parses them: a
+# declared length at once, a chunked body as soon as it passes the limit.
 MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=2_621_440)
 # Multipart uploads (photos, frame bursts, voice clips) may be larger; each file is
 # still held to the per-kind limits above.
 MAX_UPLOAD_BODY_BYTES = env.int("MAX_UPLOAD_BODY_BYTES", default=20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
+# A body or uploaded file larger than this goes to a temporary file, not memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=1024 * 1024)
+# Longer URLs (path and query) get 414; no endpoint needs more than a few hundred bytes.
+MAX_URL_BYTES = env.int("MAX_URL_BYTES", default=8192)
+
+# What a 503 during a Redis or database outage tells clients to wait before retrying.
+OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=10)
 
 # --- I18N, static -----------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from attendance_site import health
+from attendance_site.outages import server_error
 from biometrics import views as biometrics_views
 from dashboard import views as dashboard_views
 from streaming import views as streaming_views
@@ -34,3 +35,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
+
+# Outages (Redis, the database) answer 503 with Retry-After, everything else a plain 500.
+handler500 = server_error

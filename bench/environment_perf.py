@@ -324,7 +324,7 @@ def _modes_get(client: APIClient) -> dict:
 def _modes_cache_defeat() -> None:
     # The per-process cache only; the version key in Redis stays, so the request still
     # pays its Redis read and then reads the rule set from PostgreSQL.
-    selectors._active_rule_sets.clear()
+    selectors.active_rule_sets.clear()
 
 
 def _modes(client: APIClient, device: Device, rule_set: RuleSet) -> None:

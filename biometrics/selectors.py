@@ -1,19 +1,16 @@
 """Reads of the biometrics app: consent state, enrolment state, per-site galleries."""
 
-import uuid
 from dataclasses import dataclass
 
 import numpy as np
-from django.core.cache import cache
 from django.db.models import QuerySet
 
+from attendance_site.process_cache import VersionedProcessCache
 from biometrics import crypto
 from biometrics.gallery import Gallery, gallery_build
 from biometrics.models import BiometricConsent, FaceTemplate, SiteBiometricPolicy, VoiceTemplate
 from employees.models import Employee
 from employees.selectors import visible_site_ids
-
-_GLOBAL_VERSION_KEY = "biometrics:gallery-version:all"
 
 
 def consents_visible_to(user) -> QuerySet[BiometricConsent]:
@@ -55,41 +52,33 @@ def voice_template_of(*, employee_id: int) -> np.ndarray | None:
 
 # --- Galleries: one decrypted template matrix per site, cached per process ----------
 #
-# Each process keeps the matrices it built; a version in the shared cache tells it when
-# one is stale. Template changes bump the site's version, employee changes (moves,
-# deactivation) bump a global one. Lost versions (Redis flushed) only cause a rebuild.
+# Template changes bump the site's version, employee changes (moves, deactivation) bump
+# a global one; see attendance_site.process_cache for what happens when Redis is lost.
 
-_galleries: dict[int, tuple[tuple[str, str], Gallery]] = {}
+_GLOBAL_VERSION_KEY = "biometrics:gallery-version:all"
 
 
 def _site_version_key(site_id: int) -> str:
     return f"biometrics:gallery-version:site:{site_id}"
 
 
+galleries: VersionedProcessCache[int, Gallery] = VersionedProcessCache(
+    version_keys=lambda site_id: [_GLOBAL_VERSION_KEY, _site_version_key(site_id)]
+)
+
+
 def gallery_invalidate(*, site_id: int | None = None) -> None:
-    cache.set(_GLOBAL_VERSION_KEY if site_id is None else _site_version_key(site_id), uuid.uuid4().hex, None)
+    galleries.invalidate(_GLOBAL_VERSION_KEY if site_id is None else _site_version_key(site_id))
 
 
-def _gallery_version(site_id: int) -> tuple[str, str]:
-    keys = [_GLOBAL_VERSION_KEY, _site_version_key(site_id)]
-    found = cache.get_many(keys)
-    for key in keys:
-        if key not in found:
-            cache.add(key, uuid.uuid4().hex, None)
-            found[key] = cache.get(key)
-    return found[keys[0]], found[keys[1]]
-
-
-def site_gallery(*, site_id: int) -> Gallery:
-    version = _gallery_version(site_id)
-    cached = _galleries.get(site_id)
-    if cached is not None and cached[0] == version:
-        return cached[1]
+def _site_gallery_build(site_id: int) -> Gallery:
     rows = FaceTemplate.objects.filter(employee__site_id=site_id, employee__is_active=True).values_list(
         "employee_id", "encoding_encrypted"
     )
-    gallery = gallery_build(
+    return gallery_build(
         [(employee_id, np.frombuffer(crypto.decrypt(token), dtype=np.float64)) for employee_id, token in rows]
     )
-    _galleries[site_id] = (version, gallery)
-    return gallery
+
+
+def site_gallery(*, site_id: int) -> Gallery:
+    return galleries.get(site_id, lambda: _site_gallery_build(site_id))

@@ -6,7 +6,18 @@ class DashboardConfig(AppConfig):
 
     def ready(self) -> None:
         from accounts.permissions import user_is_admin
+        from attendance_site.events.handlers import EventHandler, event_handlers
+        from attendance_site.events.types import ATTENDANCE_EVENT_RECORDED
         from attendance_site.registry import DashboardPanel, MenuItem, registry
+        from dashboard.publisher import attendance_event_recorded_publish
+
+        event_handlers.register(
+            EventHandler(
+                name="dashboard.live",
+                event_types=frozenset({ATTENDANCE_EVENT_RECORDED.name}),
+                handle=attendance_event_recorded_publish,
+            )
+        )
 
         # Built-in panels and menu entries register exactly as a plugin's would.
         panels = registry["dashboard_panels"]

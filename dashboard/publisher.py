@@ -9,6 +9,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
 
+from attendance_site.events.handlers import DeliveredEvent
 from dashboard.messages import AttendanceEventPayload, SiteMessage
 
 
@@ -59,3 +60,18 @@ def attendance_event_publish(event) -> SiteMessage:
         "occurred_at": event.occurred_at.isoformat(),
     }
     return site_message_publish(site_id=event.site_id, message_type="attendance.event", data=payload)
+
+
+def attendance_event_recorded_publish(event: DeliveredEvent) -> None:
+    """The live feed's handler of ``attendance.event_recorded``: the event as it is now, to its site.
+
+    A redelivery publishes again under a new sequence number; clients drop an event they
+    already show (by its id).
+    """
+    from attendance.models import AttendanceEvent
+
+    attendance_event = (
+        AttendanceEvent.objects.select_related("employee").filter(pk=event.payload["attendance_event_id"]).first()
+    )
+    if attendance_event is not None:
+        attendance_event_publish(attendance_event)

@@ -1,13 +1,12 @@
 """Reads of the environment app: current conditions and downsampled history."""
 
-import uuid
 from datetime import datetime
 
-from django.core.cache import cache
 from django.db.models import Avg, Count, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Trunc
 
 from attendance.models import Device
+from attendance_site.process_cache import VersionedProcessCache
 from employees.selectors import visible_site_ids
 from environment.models import READING_FIELDS, ConditionReading, DeviceModeState, RuleSet
 from environment.rules import METHOD_MODES
@@ -71,28 +70,20 @@ def device_mode_states_visible_to(user) -> QuerySet[DeviceModeState]:
     return DeviceModeState.objects.filter(device__site_id__in=visible_site_ids(user)).order_by("device_id")
 
 
-# Active rule sets are cached per process; a version in the shared cache, bumped after
-# every activation, tells each process when to re-read them.
+# Active rule sets are cached per process, re-read after every activation.
 _RULE_SET_VERSION_KEY = "environment:rule-set-version"
-_active_rule_sets: dict[int, tuple[str, object]] = {}
+active_rule_sets: VersionedProcessCache[int, RuleSet | None] = VersionedProcessCache(
+    version_keys=lambda site_id: [_RULE_SET_VERSION_KEY]
+)
 
 
 def rule_sets_invalidate() -> None:
-    cache.set(_RULE_SET_VERSION_KEY, uuid.uuid4().hex, None)
+    active_rule_sets.invalidate(_RULE_SET_VERSION_KEY)
 
 
-def rule_set_for_site(*, site_id: int):
+def rule_set_for_site(*, site_id: int) -> RuleSet | None:
     """The active rule set of a site, else the active default, else None (no limits)."""
-    version = cache.get(_RULE_SET_VERSION_KEY)
-    if version is None:
-        cache.add(_RULE_SET_VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(_RULE_SET_VERSION_KEY)
-    cached = _active_rule_sets.get(site_id)
-    if cached is not None and cached[0] == version:
-        return cached[1]
-    rule_set = _rule_set_for_site_read(site_id)
-    _active_rule_sets[site_id] = (version, rule_set)
-    return rule_set
+    return active_rule_sets.get(site_id, lambda: _rule_set_for_site_read(site_id))
 
 
 def _rule_set_for_site_read(site_id: int):

@@ -1,8 +1,9 @@
 """A device check-in travels through a real Celery worker and the Channels layer over Redis.
 
-Nothing here runs eagerly: the API stores the event, the commit hook puts the dispatch
-task on the Redis queue, a worker in another process (reading the same test database)
-picks it up and publishes to the site's group, and this process receives it there.
+Nothing here runs eagerly: the API stores the event and its domain event, the commit hook
+puts the delivery task on the Redis queue, a worker in another process (reading the same
+test database) picks it up and publishes to the site's group, and this process receives
+it there.
 """
 
 import asyncio
@@ -20,7 +21,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from attendance.models import AttendanceEvent, WorkSession
-from attendance.tasks import attendance_event_dispatch
+from attendance_site.events.tasks import domain_event_deliver_task
 from attendance_site import celery_app
 from attendance_site.testing.processes import subprocess_database_env
 from dashboard.publisher import site_group_name
@@ -89,7 +90,7 @@ def celery_worker(django_db_setup, tmp_path_factory):
             stderr=subprocess.STDOUT,
         )
     try:
-        barrier = attendance_event_dispatch.apply_async((NO_SUCH_EVENT,), ignore_result=False)
+        barrier = domain_event_deliver_task.apply_async((NO_SUCH_EVENT,), ignore_result=False)
         deadline = time.monotonic() + WORKER_START_TIMEOUT
         while not barrier.ready():
             if worker.poll() is not None:

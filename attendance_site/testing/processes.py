@@ -1,9 +1,12 @@
 """Helpers for tests that start servers or workers in separate processes."""
 
-import socket
 from urllib.parse import quote
 
 from django.db import connection
+
+from attendance_site.embedded_redis import free_port
+
+__all__ = ["free_port", "subprocess_database_env"]
 
 
 def subprocess_database_env() -> dict[str, str]:
@@ -19,9 +22,3 @@ def subprocess_database_env() -> dict[str, str]:
         port = f":{db['PORT']}" if db["PORT"] else ""
         return {"DATABASE_URL": f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"}
     raise NotImplementedError(f"no environment for database vendor {connection.vendor!r}")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]

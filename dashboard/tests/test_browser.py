@@ -1,6 +1,6 @@
-"""The live dashboard in a real browser, against a real Daphne server.
+"""The live dashboard in a real browser, against a real web server (uvicorn, as `make run` starts it).
 
-Headless Chromium (driven by Playwright) logs in through the login form of a Daphne
+Headless Chromium (driven by Playwright) logs in through the login form of a web server
 process that serves this run's test database and the Channels layer over Redis. A
 device check-in posted to that server reaches the open page through the WebSocket; a
 viewer gets no edit controls and nothing of other sites; a restarted server is
@@ -18,7 +18,6 @@ work goes through `outside_the_browser_loop`.
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -37,7 +36,8 @@ from accounts.models import Role
 from accounts.services import user_create
 from attendance.models import Device
 from attendance.services import attendance_event_record
-from attendance_site.testing.processes import free_port, subprocess_database_env
+from attendance_site.testing.processes import subprocess_database_env
+from attendance_site.testing.web_server import WebServer, WebServerError
 from tests.factories import EmployeeFactory
 
 try:
@@ -91,73 +91,6 @@ def browser_requirements():
         pytest.skip(reason)
 
 
-def _log_tail(path: Path, lines: int = 40) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-class DaphneServer:
-    """One Daphne process on a fixed port, which can be stopped (by pid) and started again."""
-
-    def __init__(self, *, port: int, env: dict[str, str], log_path: Path):
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.env = env
-        self.log_path = log_path
-        self.process: subprocess.Popen | None = None
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def start(self) -> None:
-        assert not self.running, "the server is already running"
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(  # noqa: S603 (fixed arguments, this interpreter)
-                [
-                    sys.executable,
-                    "-m",
-                    "daphne",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(self.port),
-                    "attendance_site.asgi:application",
-                ],
-                cwd=settings.BASE_DIR,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + SERVER_START_TIMEOUT
-        while True:
-            if self.process.poll() is not None:
-                pytest.fail(f"Daphne exited with {self.process.returncode}:\n{self.log_tail()}")
-            try:
-                with _local_http.open(f"{self.url}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
-            except (OSError, urllib.error.URLError):
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                pytest.fail(f"Daphne did not answer /healthz within {SERVER_START_TIMEOUT:.0f} s:\n{self.log_tail()}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        if not self.running:
-            return
-        pid = self.process.pid
-        os.kill(pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=SERVER_STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.kill(pid, signal.SIGKILL)
-            self.process.wait(timeout=SERVER_STOP_TIMEOUT)
-
-    def log_tail(self) -> str:
-        return _log_tail(self.log_path)
-
-
 @pytest.fixture(scope="module")
 def static_root(tmp_path_factory, browser_requirements) -> Path:
     """The static files, collected once: with DEBUG off, WhiteNoise serves only STATIC_ROOT."""
@@ -179,7 +112,7 @@ def static_root(tmp_path_factory, browser_requirements) -> Path:
 
 @pytest.fixture(scope="module")
 def server_env(browser_requirements, django_db_setup, static_root) -> dict[str, str]:
-    """Daphne's environment: this run's test database and Redis; check-ins publish in-process (eager tasks)."""
+    """The web server's environment: this run's test database and Redis; check-ins publish in-process (eager tasks)."""
     env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "SQLITE_PATH")}
     env.update(subprocess_database_env())
     env.update(
@@ -198,28 +131,31 @@ def server_env(browser_requirements, django_db_setup, static_root) -> dict[str, 
 
 @pytest.fixture
 def server(server_env, tmp_path, request):
-    """A Daphne process of this test's own.
+    """A web server process of this test's own.
 
     Not one per module: each transactional test ends with a flush, after which content
     types and permissions come back under new ids, and a server process that cached the
     old ones (Django's ContentType cache) finds nobody's site permissions.
     """
-    with daphne_serving(env=server_env, tmp_path=tmp_path, request=request) as daphne:
-        yield daphne
+    with web_serving(env=server_env, tmp_path=tmp_path, request=request) as web:
+        yield web
 
 
 @contextmanager
-def daphne_serving(*, env: dict, tmp_path, request):
-    """A started DaphneServer, stopped afterwards; its log is printed if the test failed."""
-    daphne = DaphneServer(port=free_port(), env=env, log_path=tmp_path / "daphne.log")
+def web_serving(*, env: dict, tmp_path, request):
+    """A started web server, stopped afterwards; its log is printed if the test failed."""
+    server = WebServer(env=env, log_path=tmp_path / "web.log")
     failures_before = request.session.testsfailed
-    daphne.start()
     try:
-        yield daphne
+        server.start(timeout=SERVER_START_TIMEOUT)
+    except WebServerError as error:
+        pytest.fail(str(error))
+    try:
+        yield server
         if request.session.testsfailed > failures_before:
-            print(f"--- Daphne log ({daphne.log_path}) ---\n{daphne.log_tail()}")
+            print(f"--- web server log ({server.log_path}) ---\n{server.log_tail()}")
     finally:
-        daphne.stop()
+        server.stop(timeout=SERVER_STOP_TIMEOUT)
 
 
 @pytest.fixture
@@ -292,7 +228,7 @@ def colleague_a(site_a):
 # --- Steps ------------------------------------------------------------------------------
 
 
-def log_in(page, server: DaphneServer, username: str, password: str) -> None:
+def log_in(page, server: WebServer, username: str, password: str) -> None:
     """Through the login form, as a person would; ends on the dashboard with its socket open and state loaded."""
     page.goto(f"{server.url}/accounts/login/")
     page.fill("input[name=username]", username)
@@ -304,7 +240,7 @@ def log_in(page, server: DaphneServer, username: str, password: str) -> None:
     page.wait_for_function("() => document.body.dataset.synced !== undefined")
 
 
-def device_check_in(server: DaphneServer, created_device, employee) -> dict:
+def device_check_in(server: WebServer, created_device, employee) -> dict:
     """A check-in as a device sends it, over HTTP to the server; returns the stored event."""
     body = {"employee": employee.pk, "client_event_id": f"browser-{uuid.uuid4().hex}", "method": "pin"}
     request = urllib.request.Request(  # noqa: S310 (our own server on 127.0.0.1)

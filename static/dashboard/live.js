@@ -173,7 +173,10 @@ function onMessage(message) {
   }
   lastSequence.set(message.site, message.sequence);
   if (message.type === "attendance.event") {
-    document.getElementById("feed").prepend(feedItem(message.data, true));
+    const feed = document.getElementById("feed");
+    // Delivery is at least once: an event the feed already shows is not shown twice.
+    if (feed.querySelector(`li[data-event="${message.data.id}"]`)) return;
+    feed.prepend(feedItem(message.data, true));
     schedulePresenceRefresh();
   } else if (message.type.startsWith("environment.")) {
     scheduleDevicesRefresh();

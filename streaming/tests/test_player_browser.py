@@ -1,7 +1,7 @@
 """Live video in a real browser: headless Chromium plays a camera through the real pipeline.
 
 The GStreamer RTSP test server serves the face clip; `run_stream` (in a thread of this
-process) turns it into HLS under STREAMS_ROOT; a Daphne process with the same
+process) turns it into HLS under STREAMS_ROOT; a web server process with the same
 STREAMS_ROOT serves the pages and the HLS files; Chromium logs in, sees the camera's tile
 play on the dashboard, opens the player page and plays the stream with the vendored
 hls.js: the video's currentTime advances, the live channel turns the state badge to
@@ -9,7 +9,7 @@ live, and no request leaves 127.0.0.1 (no CDN). Screenshots go to artifacts/.
 
 Skips without Chromium, Playwright, PyAV or the RTSP server; with CI set it fails instead.
 Detection is switched off and the output kept small: the machine has two cores, shared
-by the camera server, the pipeline, Daphne and Chromium.
+by the camera server, the pipeline, the web server and Chromium.
 """
 
 import threading
@@ -23,12 +23,12 @@ from accounts.services import user_create
 from dashboard.publisher import site_message_publish
 from dashboard.tests.test_browser import (  # noqa: F401 (fixtures)
     browser_requirements,
-    daphne_serving,
     log_in,
     page,
     screenshot,
     server_env,
     static_root,
+    web_serving,
 )
 from streaming.models import CameraStream
 from streaming.pipeline import PipelineOptions, StreamStatus, run_stream
@@ -53,16 +53,16 @@ OPTIONS = PipelineOptions(
 
 @pytest.fixture
 def streams_root(tmp_path, settings) -> Path:
-    """One folder for both sides: the pipeline here writes into it, Daphne serves from it."""
+    """One folder for both sides: the pipeline here writes into it, the web server serves from it."""
     settings.STREAMS_ROOT = str(tmp_path / "streams")
     return Path(settings.STREAMS_ROOT)
 
 
 @pytest.fixture
-def daphne(server_env, static_root, streams_root, tmp_path, request):  # noqa: F811 (fixtures imported above)
+def web(server_env, static_root, streams_root, tmp_path, request):  # noqa: F811 (fixtures imported above)
     if not (static_root / VENDORED_HLS).is_file():
         pytest.fail(f"static/{VENDORED_HLS} is missing: run `python scripts/vendor_static.py` (make does)")
-    with daphne_serving(
+    with web_serving(
         env={**server_env, "STREAMS_ROOT": str(streams_root)}, tmp_path=tmp_path, request=request
     ) as instance:
         yield instance
@@ -150,19 +150,19 @@ def non_local_requests(urls: list[str]) -> list[str]:
 def test_the_player_page_plays_the_live_stream_with_the_vendored_hls_js(
     live_stream,
     camera_viewer,
-    daphne,
+    web,
     page,  # noqa: F811 (`page`: the fixture imported above)
 ):
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
-    log_in(page, daphne, USERNAME, PASSWORD)
+    log_in(page, web, USERNAME, PASSWORD)
 
     tile_video = f"#camera-tile-{live_stream.pk} video"
     wait_until_playing(page, tile_video, 0.5)
     screenshot(page, "dashboard-camera-tile")
 
     page.locator(f"#camera-tile-{live_stream.pk}").click()
-    page.wait_for_url(f"{daphne.url}/streams/{live_stream.pk}/")
+    page.wait_for_url(f"{web.url}/streams/{live_stream.pk}/")
     wait_until_playing(page, "#stream-video", 1.0)
     first = video_time(page, "#stream-video")
     page.wait_for_timeout(2_500)
@@ -171,7 +171,7 @@ def test_the_player_page_plays_the_live_stream_with_the_vendored_hls_js(
     assert later - first > 1.0, f"currentTime went from {first:.2f} to {later:.2f} s in 2.5 s"
     expect(page.locator(".stream-state")).to_have_text("live")
     assert page.eval_on_selector("#stream-video", "video => video.videoWidth") > 0
-    assert f"{daphne.url}/static/{VENDORED_HLS.as_posix()}" in requests
+    assert f"{web.url}/static/{VENDORED_HLS.as_posix()}" in requests
     assert any(url.endswith(".ts") for url in requests), "no HLS segment was fetched"
     assert non_local_requests(requests) == []
     screenshot(page, "stream-player")
@@ -180,12 +180,12 @@ def test_the_player_page_plays_the_live_stream_with_the_vendored_hls_js(
 def test_dashboard_tiles_follow_the_site_choice_and_wait_for_a_stream_not_yet_written(
     camera_admin,
     idle_cameras,
-    daphne,
+    web,
     page,  # noqa: F811 (`page`: the fixture imported above)
 ):
     camera_a, camera_b = idle_cameras
     tile_a, tile_b = page.locator(f"#camera-tile-{camera_a.pk}"), page.locator(f"#camera-tile-{camera_b.pk}")
-    log_in(page, daphne, ADMIN_USERNAME, ADMIN_PASSWORD)
+    log_in(page, web, ADMIN_USERNAME, ADMIN_PASSWORD)
     page.select_option("#site", str(camera_a.site_id))
 
     expect(tile_a).to_be_visible()

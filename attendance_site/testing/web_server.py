@@ -1,0 +1,108 @@
+"""A real web process for tests and benchmarks: the same command `make run` starts."""
+
+import os
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from attendance_site.embedded_redis import free_port
+from attendance_site.server import web_command
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+# uvicorn's access log: one line per request, which drowns the errors a report needs.
+_ACCESS_LINE = re.compile(r'^INFO:\s+\S+ - "')
+# No proxy from the environment may stand between a test and 127.0.0.1.
+_local_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class WebServerError(RuntimeError):
+    pass
+
+
+class WebServer:
+    """One web process on a fixed port, which can be stopped (by pid) and started again."""
+
+    def __init__(self, *, env: dict[str, str], log_path: Path, port: int | None = None):
+        self.env = env
+        self.log_path = log_path
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def start(self, *, timeout: float = 30.0) -> "WebServer":
+        assert not self.running, "the server is already running"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (our own command, this interpreter)
+                web_command(host="127.0.0.1", port=self.port),
+                cwd=BASE_DIR,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.process.poll() is not None:
+                raise WebServerError(f"the web server exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                with _local_http.open(f"{self.url}/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except (OSError, urllib.error.URLError):
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise WebServerError(
+                    f"the web server did not answer /healthz within {timeout:.0f} s:\n{self.log_tail()}"
+                )
+            time.sleep(0.1)
+
+    def stop(self, *, timeout: float = 15.0) -> None:
+        if not self.running:
+            return
+        assert self.process is not None
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=timeout)
+
+    def __enter__(self) -> "WebServer":
+        return self.start()
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server so far (Linux /proc)."""
+        assert self.process is not None
+        try:
+            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def log_since(self, offset: int, chars: int = 3000) -> str:
+        """What the server logged from offset on, less the access log."""
+        if not self.log_path.exists():
+            return ""
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            text = log.read().decode(errors="replace")
+        return "\n".join(line for line in text.splitlines() if not _ACCESS_LINE.match(line))[-chars:]
+
+    def log_tail(self, chars: int = 3000) -> str:
+        return self.log_since(0, chars)
+
+    def log_errors(self) -> int:
+        return self.log_since(0, chars=10**9).count("Traceback")
