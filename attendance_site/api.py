@@ -31,7 +31,7 @@ class ApiExceptionHandler(ExceptionHandler):
                 for field, error_list in errors.items()
             }
             return converted
-        if is_outage(exc):
+        if is_outage(exc) and not isinstance(exc, exceptions.APIException):  # those already say what failed
             outage_log(exc)
             return ServiceUnavailable()
         if isinstance(exc, RecursionError):

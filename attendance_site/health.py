@@ -44,7 +44,10 @@ def _redis_ready() -> bool:
 def readyz(request):
     checks = {"database": _database_ready(), "redis": _redis_ready()}
     ready = all(checks.values())
-    return JsonResponse(
+    response = JsonResponse(
         {"status": "ok" if ready else "unavailable", "checks": {k: "ok" if v else "failed" for k, v in checks.items()}},
         status=200 if ready else 503,
     )
+    if not ready:
+        response["Retry-After"] = str(settings.OUTAGE_RETRY_AFTER_SECONDS)
+    return response

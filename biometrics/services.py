@@ -5,6 +5,7 @@ like every other check-in; this module only decides who the person is.
 """
 
 import base64
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -15,13 +16,13 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from kombu.exceptions import OperationalError
 
 from accounts.models import AuditLogEntry
 from accounts.services import audit_record, model_snapshot
 from attendance.models import AttendanceEvent, Device
 from attendance.selectors import attendance_event_by_client_id
 from attendance.services import RecordOutcome, RecordResult, attendance_event_record
+from attendance_site.outages import is_outage
 from biometrics import crypto, selectors
 from biometrics.face import FaceRejected, face_sample_extract
 from biometrics.gallery import confidence_from_distance, gallery_identify, gallery_verify
@@ -320,8 +321,12 @@ def face_check_in(
         raise BiometricRejected("method", "method_not_allowed", refusal)
     if claimed_employee_id is not None:
         _require_consent(_employee_at_site(employee_id=claimed_employee_id, site_id=check.device.site_id))
+    # One deadline for the whole wait, sending the task included: the device was promised
+    # an answer (or a 503) within BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS.
+    timeout = settings.BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS
+    deadline = time.monotonic() + timeout
     try:
-        outcome = face_identify_task.apply_async(
+        result = face_identify_task.apply_async(
             kwargs={
                 "site_id": check.device.site_id,
                 "image_b64": base64.b64encode(image).decode(),
@@ -329,10 +334,19 @@ def face_check_in(
                 "frames_b64": [base64.b64encode(frame).decode() for frame in frames or []],
                 "liveness_required": device_requires_liveness(device=check.device),
             },
-            expires=settings.BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS,
-        ).get(timeout=settings.BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS)
-    except (CeleryTimeoutError, OperationalError) as error:
+            expires=timeout,
+            # Without a broker there is nobody to recognise the face: say so at once
+            # rather than spend the device's wait on reconnecting.
+            retry=False,
+        )
+        outcome = result.get(timeout=max(0.1, deadline - time.monotonic()))
+    except CeleryTimeoutError as error:
         raise RecognitionUnavailable("no recognition worker answered in time") from error
+    except Exception as error:
+        # Celery wraps a lost result store in a RuntimeError; what matters is the cause.
+        if is_outage(error):
+            raise RecognitionUnavailable("the recognition queue is unreachable") from error
+        raise
     if outcome["employee_id"] is None:
         raise BiometricRejected("image", outcome["code"], outcome["detail"])
     employee = _employee_at_site(employee_id=outcome["employee_id"], site_id=check.device.site_id)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from attendance_site.events.handlers import DeliveredEvent, event_handlers
 from attendance_site.events.models import DomainEvent, DomainEventDelivery
 from attendance_site.events.types import EventType, Payload
+from attendance_site.outages import is_outage
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +46,12 @@ def _delivery_enqueue(event_id: int) -> None:
 
     # No publish retries: with the broker down the request would wait for them, and the
     # sweeper delivers the event once things are back.
-    domain_event_deliver_task.apply_async((event_id,), retry=False)
+    try:
+        domain_event_deliver_task.apply_async((event_id,), retry=False)
+    except Exception as error:
+        if not is_outage(error):
+            raise
+        logger.warning("event %s waits for the sweeper: the broker is unavailable (%s)", event_id, error)
 
 
 def _delivered(event: DomainEvent) -> DeliveredEvent:

@@ -22,6 +22,30 @@ class WebServerError(RuntimeError):
     pass
 
 
+def web_server_env(**overrides: str) -> dict[str, str]:
+    """The environment of a web process serving this test run's database and Redis.
+
+    Tasks run in the server process (eager) unless overridden: no worker is needed to
+    publish a check-in, and none is started.
+    """
+    from attendance_site.testing.processes import subprocess_database_env
+
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "SQLITE_PATH")}
+    env.update(subprocess_database_env())
+    env.update(
+        {
+            "REDIS_URL": os.environ["REDIS_URL"],
+            "CELERY_TASK_ALWAYS_EAGER": "true",
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_SETTINGS_MODULE": "attendance_site.settings",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(overrides)
+    return env
+
+
 class WebServer:
     """One web process on a fixed port, which can be stopped (by pid) and started again."""
 

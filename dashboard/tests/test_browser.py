@@ -36,8 +36,7 @@ from accounts.models import Role
 from accounts.services import user_create
 from attendance.models import Device
 from attendance.services import attendance_event_record
-from attendance_site.testing.processes import subprocess_database_env
-from attendance_site.testing.web_server import WebServer, WebServerError
+from attendance_site.testing.web_server import WebServer, WebServerError, web_server_env
 from tests.factories import EmployeeFactory
 
 try:
@@ -113,20 +112,7 @@ def static_root(tmp_path_factory, browser_requirements) -> Path:
 @pytest.fixture(scope="module")
 def server_env(browser_requirements, django_db_setup, static_root) -> dict[str, str]:
     """The web server's environment: this run's test database and Redis; check-ins publish in-process (eager tasks)."""
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "SQLITE_PATH")}
-    env.update(subprocess_database_env())
-    env.update(
-        {
-            "REDIS_URL": os.environ["REDIS_URL"],
-            "CELERY_TASK_ALWAYS_EAGER": "true",
-            "DEBUG": "false",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "STATIC_ROOT": str(static_root),
-            "DJANGO_SETTINGS_MODULE": "attendance_site.settings",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    return env
+    return web_server_env(STATIC_ROOT=str(static_root))
 
 
 @pytest.fixture
