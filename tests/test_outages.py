@@ -8,9 +8,6 @@ is not there.
 """
 
 import json
-import urllib.error
-import urllib.parse
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -19,7 +16,7 @@ from django.conf import settings
 
 from attendance_site.embedded_redis import embedded_redis_start, free_port
 from attendance_site.events.models import DomainEvent
-from attendance_site.testing.web_server import WebServer, WebServerError, web_server_env
+from attendance_site.testing.web_server import WebServer, WebServerError, api_token, http_request, web_server_env
 from biometrics import services as biometrics_services
 from tests.factories import EmployeeFactory
 
@@ -27,18 +24,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 FACES = Path(settings.BASE_DIR) / "tests" / "data" / "faces"
 RECOGNITION_TIMEOUT_SECONDS = 3
-# No proxy from the environment may stand between the tests and 127.0.0.1.
-_local_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def request(server: WebServer, method: str, path: str, *, headers=None, body: bytes | None = None, timeout=30):
-    """(status, headers, body) of one request; HTTP errors are answers too."""
-    call = urllib.request.Request(server.url + path, data=body, method=method, headers=headers or {})  # noqa: S310
-    try:
-        with _local_http.open(call, timeout=timeout) as response:
-            return response.status, response.headers, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.headers, error.read()
 
 
 def json_request(server, method, path, *, credential_header: str, payload=None):
@@ -47,13 +32,13 @@ def json_request(server, method, path, *, credential_header: str, payload=None):
     if payload is not None:
         headers["Content-Type"] = "application/json"
         body = json.dumps(payload).encode()
-    return request(server, method, path, headers=headers, body=body)
+    return http_request(server, method, path, headers=headers, body=body)
 
 
 def assert_unavailable(answer, *, json_body: bool = True) -> None:
     status, headers, body = answer
     assert status == 503, body[:500]
-    assert int(headers["Retry-After"]) > 0
+    assert int(headers["retry-after"]) > 0
     if json_body:
         errors = json.loads(body)["errors"]
         assert errors[0]["code"] in ("service_unavailable", "recognition_unavailable"), errors
@@ -95,21 +80,9 @@ def people(site_a, admin_a, device_a):
     return {"employee": employee, "device": f"Device {device_a.credential}", "site": site_a}
 
 
-def token_of(server: WebServer, username: str, password: str) -> str:
-    status, _, body = request(
-        server,
-        "POST",
-        "/api/auth/token/",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-        body=urllib.parse.urlencode({"username": username, "password": password}).encode(),
-    )
-    assert status in (200, 201), body[:300]
-    return f"Token {json.loads(body)['token']}"
-
-
 def test_redis_down_check_ins_are_kept_and_what_needs_redis_answers_503(server, own_redis, people):
     device = people["device"]
-    admin = token_of(server, "admin-a", "pw-admin-a")
+    admin = api_token(server, "admin-a", "pw-admin-a")
     own_redis.stop()
 
     pin = json_request(
@@ -134,7 +107,7 @@ def test_redis_down_check_ins_are_kept_and_what_needs_redis_answers_503(server, 
         + (FACES / "obama_04.jpg").read_bytes()
         + f"\r\n--{boundary}--\r\n".encode()
     )
-    face = request(
+    face = http_request(
         server,
         "POST",
         "/api/biometrics/device/face-check/",
@@ -152,8 +125,8 @@ def test_redis_down_check_ins_are_kept_and_what_needs_redis_answers_503(server, 
     assert_unavailable(presence)  # live sequence numbers live in Redis
     assert_unavailable(face)
     assert json.loads(face[2])["errors"][0]["code"] == "recognition_unavailable"
-    assert_unavailable(request(server, "GET", "/readyz"), json_body=False)
-    assert request(server, "GET", "/healthz")[0] == 200
+    assert_unavailable(http_request(server, "GET", "/readyz"), json_body=False)
+    assert http_request(server, "GET", "/healthz")[0] == 200
 
 
 @pytest.fixture
@@ -189,8 +162,8 @@ def test_database_down_every_kind_of_request_answers_503(server_without_database
     )
     api_list = json_request(server, "GET", "/api/employees/employees/", credential_header="Token abc")
     # A well-formed session key, so that Django looks it up.
-    page = request(server, "GET", "/dashboard/", headers={"Cookie": f"sessionid={uuid.uuid4().hex}"})
-    login = request(
+    page = http_request(server, "GET", "/dashboard/", headers={"Cookie": f"sessionid={uuid.uuid4().hex}"})
+    login = http_request(
         server,
         "POST",
         "/admin/login/",
@@ -203,6 +176,6 @@ def test_database_down_every_kind_of_request_answers_503(server_without_database
     assert_unavailable(page, json_body=False)
     assert b"Unavailable for the moment" in page[2]
     assert login[0] in (403, 503), login[2][:300]  # CSRF refuses it first, or the database is missing
-    assert_unavailable(request(server, "GET", "/readyz"), json_body=False)
-    assert request(server, "GET", "/healthz")[0] == 200
+    assert_unavailable(http_request(server, "GET", "/readyz"), json_body=False)
+    assert http_request(server, "GET", "/healthz")[0] == 200
     assert "Traceback" not in server.log_tail(chars=10**6) or "dependency unavailable" in server.log_tail(chars=10**6)

@@ -1,10 +1,12 @@
 """A real web process for tests and benchmarks: the same command `make run` starts."""
 
+import json
 import os
 import re
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -130,3 +132,39 @@ class WebServer:
 
     def log_errors(self) -> int:
         return self.log_since(0, chars=10**9).count("Traceback")
+
+
+def http_request(
+    server: WebServer,
+    method: str,
+    path: str,
+    *,
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float = 30.0,
+) -> tuple[int, dict[str, str], bytes]:
+    """(status, headers with lower-case names, body) of one request; HTTP errors are answers too."""
+    call = urllib.request.Request(server.url + path, data=body, method=method, headers=headers or {})  # noqa: S310
+    try:
+        with _local_http.open(call, timeout=timeout) as response:
+            return response.status, _lower(response.headers.items()), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, _lower(error.headers.items()), error.read()
+
+
+def _lower(headers) -> dict[str, str]:
+    return {name.lower(): value for name, value in headers}
+
+
+def api_token(server: WebServer, username: str, password: str) -> str:
+    """An `Authorization` header value for a person, from the server's token endpoint."""
+    status, _, body = http_request(
+        server,
+        "POST",
+        "/api/auth/token/",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=urllib.parse.urlencode({"username": username, "password": password}).encode(),
+    )
+    if status not in (200, 201):
+        raise WebServerError(f"no token for {username}: {status} {body[:300]!r}")
+    return f"Token {json.loads(body)['token']}"
