@@ -39,6 +39,7 @@ class Supervisor:
     stable_after_s: float = 60.0
     stop_grace_s: float = 15.0
     children: dict[str, Child] = field(default_factory=dict)
+    stopped: bool = False
 
     def add(self, name: str, command: list[str], *, stop_signal: int = signal.SIGTERM) -> Child:
         child = Child(name=name, command=command, stop_signal=stop_signal)
@@ -53,6 +54,8 @@ class Supervisor:
 
     def poll(self) -> None:
         """Notice dead children and start the ones whose back-off has passed; call it often."""
+        if self.stopped:
+            return
         now = time.monotonic()
         for child in self.children.values():
             if child.restart_at is not None:
@@ -78,6 +81,7 @@ class Supervisor:
     def stop(self) -> None:
         """Stop the children in the reverse order of their start (Redis, started first, goes last),
         each asked with its stop signal and killed if still there after the grace period."""
+        self.stopped = True
         for child in self.children.values():
             child.restart_at = None
         for child in reversed(self.children.values()):
