@@ -107,7 +107,8 @@ def main() -> int:
             _log(f"embedded Redis on {os.environ['REDIS_URL']} (pid {redis.process.pid})")
         _manage("migrate", "--noinput")
         _manage("collectstatic", "--noinput", "--verbosity", "0")
-        _manage("seed_demo")
+        if os.environ.get("DEMO_DATA", "true").lower() not in ("0", "false", "no"):
+            _manage("seed_demo")
         host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
         for name, command in _children(host, port).items():
             supervisor.add(name, command, stop_signal=_stop_signal(name))
