@@ -556,6 +556,7 @@ def child(url: str, output_dir: Path, *, detection: bool, deadline_s: float) -> 
     django.setup()
     import numpy as np
 
+    from streaming.camera_gateway import CameraAccess
     from streaming.pipeline import PipelineOptions, run_stream
 
     options = PipelineOptions()
@@ -578,7 +579,11 @@ def child(url: str, output_dir: Path, *, detection: bool, deadline_s: float) -> 
         report = {name: getattr(status, name) for name in fields}
         print(json.dumps({**report, "faces": len(status.boxes)}), flush=True)
 
-    run_stream(url=url, output_dir=output_dir, options=options, should_stop=should_stop, on_status=on_status)
+    # The bench's camera is on 127.0.0.1, which an admin would list exactly.
+    access = CameraAccess(allowances=("127.0.0.1",))
+    run_stream(
+        url=url, access=access, output_dir=output_dir, options=options, should_stop=should_stop, on_status=on_status
+    )
     return 0
 
 

@@ -38,6 +38,8 @@ class CameraStreamSerializer(serializers.ModelSerializer):
             "max_width",
             "max_height",
             "max_fps",
+            "tls_verify",
+            "tls_fingerprint_sha256",
             "state",
             "input_fps",
             "output_fps",

@@ -56,6 +56,18 @@ class CameraStream(models.Model):
     max_width = models.PositiveIntegerField(default=1280)
     max_height = models.PositiveIntegerField(default=720)
     max_fps = models.PositiveSmallIntegerField(default=25)
+    tls_verify = models.BooleanField(
+        default=True,
+        help_text="rtsps:// only: check the camera's certificate against the system's certificate authorities "
+        "and its host name. Turn off only for a self-signed camera, with tls_fingerprint_sha256 set.",
+    )
+    tls_fingerprint_sha256 = models.CharField(
+        max_length=95,
+        blank=True,
+        help_text="rtsps:// only: the SHA-256 fingerprint of the camera's certificate (64 hex digits, colons "
+        "allowed, as `openssl x509 -noout -fingerprint -sha256` prints them). When set, a camera presenting "
+        "any other certificate is refused; required when tls_verify is false.",
+    )
     state = models.CharField(max_length=12, choices=State.choices, default=State.STARTING)
     input_fps = models.FloatField(null=True, blank=True)
     output_fps = models.FloatField(null=True, blank=True)

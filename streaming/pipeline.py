@@ -8,6 +8,10 @@ camera until ``should_stop()`` says so, reconnecting on its own when the camera 
   because FFmpeg otherwise opens anything it knows (``file:``, ``concat:``, ``http:``...)
   from a user-supplied string; :func:`validate_stream_url` refuses such strings earlier.
   TCP interleaved transport: no UDP ports to open through NATs and firewalls, no losses.
+  FFmpeg never sees the camera's address: it connects to a
+  :class:`~streaming.camera_gateway.CameraGateway` on 127.0.0.1, which checks every
+  address against the allowlist at connect time, verifies TLS and refuses redirects.
+  A refusal fails the stream (reconnecting would be refused again) with the reason.
 - Detection: ``biometrics.face.faces_detect`` on every k-th frame, boxes reused in between.
   k starts at ``detect_every`` and grows (up to ``detect_every_max``) while processing is
   slower than the stream, shrinks again when there is room: a live source never waits for
@@ -42,6 +46,7 @@ from urllib.parse import urlsplit
 import numpy as np
 
 from biometrics.face import FaceBox
+from streaming.camera_gateway import CameraAccess, CameraGateway, CameraRefused, CameraTarget
 
 logger = logging.getLogger(__name__)
 
@@ -402,6 +407,7 @@ class _Session:
         self,
         *,
         url: str,
+        access: CameraAccess,
         output_dir: Path,
         options: PipelineOptions,
         should_stop: Callable[[], bool],
@@ -409,6 +415,7 @@ class _Session:
         status: StreamStatus,
     ):
         self.url = url
+        self.access = access
         self.output_dir = output_dir
         self.options = options
         self.should_stop = should_stop
@@ -418,26 +425,46 @@ class _Session:
         self.got_frames = False
 
     def run(self) -> bool:
-        """Stream until stop (returns True) or input loss (raises InputLost)."""
+        """Stream until stop (returns True), input loss (InputLost) or a refusal (CameraRefused)."""
+        target = CameraTarget.from_url(self.url)
+        with CameraGateway(target=target, access=self.access, connect_timeout_s=self.options.open_timeout_s) as gateway:
+            try:
+                return self._run_through(gateway)
+            except InputLost as error:
+                # The gateway closed FFmpeg's connection: its reason, not FFmpeg's EOF.
+                if gateway.refusal is not None:
+                    raise CameraRefused(f"blocked: {gateway.refusal}") from error
+                if gateway.failure is not None:
+                    raise InputLost(redact(f"cannot open {self.url}: {gateway.failure}")) from error
+                raise
+
+    def _run_through(self, gateway: CameraGateway) -> bool:
         import av
 
         options = self.options
+
+        def described(message: str) -> str:
+            # FFmpeg's errors quote the URL it opened: show the camera's, credentials masked.
+            return redact(message.replace(gateway.url, self.url).replace(f"127.0.0.1:{gateway.port}", "camera"))
+
         try:
             container = av.open(
-                self.url,
+                gateway.url,
                 format="rtsp",  # never let FFmpeg guess the protocol from the string
                 options={
                     "rtsp_transport": "tcp",
                     # Socket timeout in microseconds (FFmpeg >= 5; the old "stimeout" is ignored).
                     "timeout": str(int(options.stall_timeout_s * 1_000_000)),
-                    "protocol_whitelist": "rtsp,rtsps,tcp,tls,udp,rtp",
+                    # Plain TCP to the gateway only: no tls (the gateway speaks it), no
+                    # udp/rtp (every packet comes interleaved over the one connection).
+                    "protocol_whitelist": "rtsp,tcp",
                     "allowed_media_types": "video",  # audio is dropped: see module docstring
                 },
                 # PyAV's own interrupt timeouts (open, each read): bound every blocking call.
                 timeout=(options.open_timeout_s, options.stall_timeout_s),
             )
         except av.FFmpegError as error:
-            raise InputLost(redact(f"cannot open the stream: {error}"))
+            raise InputLost(described(f"cannot open the stream: {error}"))
         output: _HlsOutput | None = None
         try:
             if not container.streams.video:
@@ -447,7 +474,7 @@ class _Session:
             output = self._loop(container, video)
             return True
         except av.FFmpegError as error:
-            raise InputLost(redact(f"stream read failed: {error}"))
+            raise InputLost(described(f"stream read failed: {error}"))
         finally:
             try:
                 if output is not None:
@@ -618,6 +645,7 @@ def _disk_check(output_dir: Path, options: PipelineOptions) -> None:
 def run_stream(
     *,
     url: str,
+    access: CameraAccess,
     output_dir: Path,
     options: PipelineOptions,
     should_stop: Callable[[], bool],
@@ -625,12 +653,16 @@ def run_stream(
 ) -> None:
     """Run one camera until should_stop() is True; never raises for input trouble.
 
+    `access` says where the camera may be reached (the site's allowlist) and how its TLS
+    is trusted; every connection is checked against it (see camera_gateway).
     States reported: starting -> live, live -> reconnecting -> live..., and finally
-    stopped (asked to), or failed (bad URL, output error, or max_reconnects exhausted).
+    stopped (asked to), or failed (bad URL, a connection refused for safety, output
+    error, or max_reconnects exhausted).
     """
     status = StreamStatus(state="starting", detect_every=options.detect_every)
     try:
         validate_stream_url(url)
+        CameraTarget.from_url(url)
         output_dir.mkdir(parents=True, exist_ok=True)
     except (ValueError, OSError) as error:
         status.state, status.last_error = "failed", str(error)
@@ -645,6 +677,7 @@ def run_stream(
             break
         session = _Session(
             url=url,
+            access=access,
             output_dir=output_dir,
             options=options,
             should_stop=should_stop,
@@ -656,6 +689,13 @@ def run_stream(
             break  # returned: asked to stop
         except InputLost as error:
             message = str(error)
+        except CameraRefused as error:
+            logger.warning("stream refused: %s", error)
+            status.state, status.last_error = "failed", str(error)
+            status.input_fps = status.output_fps = 0.0
+            status.boxes = []
+            _report(on_status, status)
+            return
         except OutputFailed as error:
             logger.exception("stream output failed")
             status.state, status.last_error = "failed", str(error)

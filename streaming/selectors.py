@@ -11,4 +11,10 @@ def camera_streams_visible_to(user) -> QuerySet[CameraStream]:
 
 
 def camera_hosts_visible_to(user) -> QuerySet[CameraHostAllowance]:
-    return CameraHostAllowance.objects.filter(site_id__in=visible_site_ids(user))
+    # Ordered, so that pages of the list neither repeat nor skip an entry.
+    return CameraHostAllowance.objects.filter(site_id__in=visible_site_ids(user)).order_by("site_id", "pk")
+
+
+def camera_allowances(*, site) -> tuple[str, ...]:
+    """The site's camera allowlist entries, as the address rule (camera_addresses) takes them."""
+    return tuple(CameraHostAllowance.objects.filter(site=site).order_by("pk").values_list("host", flat=True))

@@ -2,14 +2,16 @@
 
 A camera URL is checked before anything opens it: scheme and syntax (rtsp/rtsps only, no
 shell or FFmpeg tricks), then the host against the site's allowlist. Loopback,
-link-local and cloud-metadata addresses pass only when an admin listed that exact host.
+link-local and cloud-metadata addresses (IPv4-mapped and other IPv6 forms included) pass
+only when an admin listed that exact address. The same rule
+(``camera_addresses.address_refusal``) runs again for every connection the pipeline
+makes, in the camera gateway, on the addresses the host resolves to then.
 """
 
 import ipaddress
 import logging
 import re
 import shutil
-import socket
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,11 +27,13 @@ from django.utils import timezone
 
 from accounts.services import audit_record, audited_create, audited_delete
 from biometrics import crypto
+from streaming.camera_addresses import Allowlist, address_refusal, host_addresses
+from streaming.camera_gateway import DEFAULT_PORTS
 from streaming.models import CameraHostAllowance, CameraStream
 from streaming.pipeline import validate_stream_url
+from streaming.selectors import camera_allowances
 
 logger = logging.getLogger(__name__)
-METADATA_ADDRESSES = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,8 @@ class CameraUrl:
     url_without_credentials: str
     credentials: str | None  # "user:password"
     host: str
+    scheme: str
+    port: int
 
 
 def camera_url_parse(url: str) -> CameraUrl:
@@ -57,44 +63,64 @@ def camera_url_parse(url: str) -> CameraUrl:
         url_without_credentials=urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")),
         credentials=credentials,
         host=parts.hostname or "",
+        scheme=parts.scheme.lower(),
+        port=parts.port or DEFAULT_PORTS[parts.scheme.lower()],
     )
 
 
-def _addresses_of(host: str) -> set:
+def camera_host_check(*, site, host: str, port: int = DEFAULT_PORTS["rtsp"]) -> None:
+    """Refuse a host the site's allowlist does not cover (ValidationError on "url").
+
+    Every address the host resolves to must pass: one that does not refuses the camera.
+    """
+    allowlist = Allowlist.parse(camera_allowances(site=site))
     try:
-        return {ipaddress.ip_address(host)}
-    except ValueError:
-        pass
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError:
+        addresses = host_addresses(host, port)
+    except (OSError, ValueError):
         raise ValidationError({"url": f"The camera host {host!r} does not resolve."})
-    return {ipaddress.ip_address(info[4][0]) for info in infos}
-
-
-def _dangerous(address) -> bool:
-    return address.is_loopback or address.is_link_local or address in METADATA_ADDRESSES or address.is_unspecified
-
-
-def camera_host_check(*, site, host: str) -> None:
-    """Refuse a host the site's allowlist does not cover (ValidationError on "url")."""
-    allowances = [entry.host for entry in CameraHostAllowance.objects.filter(site=site)]
-    addresses = _addresses_of(host)
-    networks = []
-    for entry in allowances:
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError:
-            continue  # a hostname entry
     for address in addresses:
-        exact = host in allowances or any(network.num_addresses == 1 and address in network for network in networks)
-        if _dangerous(address):
-            if not exact:
-                raise ValidationError(
-                    {"url": f"{address} is a loopback, link-local or metadata address; an admin must list it exactly."}
-                )
-        elif not (exact or any(address in network for network in networks)):
-            raise ValidationError({"url": f"The camera host {host} is not on this site's camera allowlist."})
+        refusal = address_refusal(host=host, address=address, allowlist=allowlist)
+        if refusal is not None:
+            raise ValidationError({"url": refusal})
+
+
+FINGERPRINT = re.compile(r"(?:[0-9a-f]{2}:){31}[0-9a-f]{2}|[0-9a-f]{64}", re.IGNORECASE)
+
+
+def tls_fingerprint_parse(text: str) -> str:
+    """A SHA-256 fingerprint as "AB:CD:..." (95 characters) from 64 hex digits, with or without
+    the colons openssl prints; ValueError otherwise."""
+    text = text.strip()
+    if not FINGERPRINT.fullmatch(text):
+        raise ValueError(text)
+    digits = text.replace(":", "").upper()
+    return ":".join(digits[index : index + 2] for index in range(0, 64, 2))
+
+
+def _tls_options_check(*, scheme: str, options: dict) -> None:
+    """Normalise the fingerprint in options; refuse TLS settings that make no sense."""
+    verify = options.get("tls_verify", True)
+    fingerprint = (options.get("tls_fingerprint_sha256") or "").strip()
+    if scheme != "rtsps":
+        if fingerprint or not verify:
+            raise ValidationError(
+                {"tls_verify": "TLS settings apply to rtsps:// cameras only; this one is plain rtsp://."}
+            )
+        return
+    if fingerprint:
+        try:
+            options["tls_fingerprint_sha256"] = tls_fingerprint_parse(fingerprint)
+        except ValueError:
+            raise ValidationError(
+                {"tls_fingerprint_sha256": "Give the certificate's SHA-256 fingerprint: 64 hex digits, colons allowed."}
+            )
+    elif not verify:
+        raise ValidationError(
+            {
+                "tls_fingerprint_sha256": "A camera whose certificate is not verified needs its certificate's "
+                "SHA-256 fingerprint pinned here; without either, anyone on the path could pose as it."
+            }
+        )
 
 
 # Any fixed number: the key of the PostgreSQL advisory lock that stream starts queue on.
@@ -144,7 +170,8 @@ def _liveness_check(*, site, record_attendance: bool) -> None:
 def camera_stream_create(*, actor, site, name: str, url: str, options: dict) -> CameraStream:
     """Register a camera and start its pipeline in the `streams` worker after commit."""
     camera_url = camera_url_parse(url)
-    camera_host_check(site=site, host=camera_url.host)
+    _tls_options_check(scheme=camera_url.scheme, options=options)
+    camera_host_check(site=site, host=camera_url.host, port=camera_url.port)
     _liveness_check(site=site, record_attendance=options.get("record_attendance", False))
     _capacity_check()
     stream = audited_create(
@@ -294,6 +321,7 @@ def camera_stream_run(*, stream_id: int, run_token: str) -> None:
     credentials are decrypted here only, never logged.
     """
     from dashboard.publisher import site_message_publish
+    from streaming.camera_gateway import CameraAccess
     from streaming.pipeline import PipelineOptions, StreamStatus, run_stream
 
     stream = CameraStream.objects.filter(pk=stream_id, run_token=run_token).select_related("site").first()
@@ -342,6 +370,15 @@ def camera_stream_run(*, stream_id: int, run_token: str) -> None:
     identify = None
     try:
         url = _camera_url_with_credentials(stream)
+        # The allowlist as it is when this run starts: every connection of the run is
+        # checked against it (a removed entry takes effect at the next start).
+        access = CameraAccess(
+            allowances=camera_allowances(site=stream.site),
+            tls_verify=stream.tls_verify,
+            tls_fingerprint_sha256=(
+                bytes.fromhex(stream.tls_fingerprint_sha256.replace(":", "")) if stream.tls_fingerprint_sha256 else None
+            ),
+        )
         if stream.label_faces or stream.record_attendance:
             from streaming.recognition import StreamRecognizer
 
@@ -354,6 +391,7 @@ def camera_stream_run(*, stream_id: int, run_token: str) -> None:
         return
     run_stream(
         url=url,
+        access=access,
         output_dir=stream_output_dir(stream_id),
         options=PipelineOptions(
             max_width=stream.max_width,

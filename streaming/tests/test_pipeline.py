@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from attendance_site.testing.processes import free_port
+from streaming.camera_gateway import CameraAccess
 from streaming.pipeline import PipelineOptions, StreamStatus, _drawable, run_stream, validate_stream_url
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,6 +28,8 @@ SERVER_SCRIPT = REPO / "streaming" / "rtsp_test_server.py"
 CLIP = REPO / "tests" / "data" / "video" / "short_hamilton_clip.mp4"
 SYSTEM_PYTHON = "/usr/bin/python3"
 GREEN_BGR = (0, 255, 0)
+# The test servers listen on 127.0.0.1, which an admin would list exactly.
+LOOPBACK_CAMERA = CameraAccess(allowances=("127.0.0.1",))
 
 
 def _missing_av() -> str | None:
@@ -232,6 +235,7 @@ def test_stream_to_hls_with_face_boxes_and_reconnect(server: RtspServer, tmp_pat
         target=run_stream,
         kwargs={
             "url": server.url,
+            "access": LOOPBACK_CAMERA,
             "output_dir": output_dir,
             "options": options,
             "should_stop": stop.is_set,
@@ -321,6 +325,7 @@ def test_stalled_server_is_detected_and_gives_up_after_max_reconnects(needs_av: 
             target=run_stream,
             kwargs={
                 "url": f"rtsp://127.0.0.1:{port}/test",
+                "access": LOOPBACK_CAMERA,
                 "output_dir": tmp_path / "hls",
                 "options": options,
                 "should_stop": lambda: False,
@@ -345,6 +350,7 @@ def test_camera_credentials_never_reach_the_error_or_the_log(
 
     run_stream(
         url=f"rtsp://door:s3cret-pw@127.0.0.1:{port}/test",
+        access=LOOPBACK_CAMERA,
         output_dir=tmp_path / "hls",
         options=PipelineOptions(max_reconnects=0),
         should_stop=lambda: False,
@@ -366,6 +372,7 @@ def test_stop_while_waiting_to_reconnect(needs_av: None, tmp_path: Path) -> None
         target=run_stream,
         kwargs={
             "url": f"rtsp://127.0.0.1:{port}/test",
+            "access": LOOPBACK_CAMERA,
             "output_dir": tmp_path / "hls",
             "options": PipelineOptions(backoff_initial_s=30),
             "should_stop": stop.is_set,

@@ -33,7 +33,13 @@ from dashboard.tests.test_browser import (  # noqa: F401 (fixtures)
 from streaming.models import CameraStream
 from streaming.pipeline import PipelineOptions, StreamStatus, run_stream
 from streaming.services import stream_output_dir
-from streaming.tests.test_pipeline import looped_clip, needs_av, needs_rtsp_server, server  # noqa: F401 (fixtures)
+from streaming.tests.test_pipeline import (  # noqa: F401 (fixtures)
+    LOOPBACK_CAMERA,
+    looped_clip,
+    needs_av,
+    needs_rtsp_server,
+    server,
+)
 
 try:
     from playwright.sync_api import expect
@@ -103,6 +109,7 @@ def live_stream(server, site_a, streams_root):  # noqa: F811 (`server`: the RTSP
         try:
             run_stream(
                 url=server.url,
+                access=LOOPBACK_CAMERA,
                 output_dir=stream_output_dir(stream.pk),
                 options=OPTIONS,
                 should_stop=stop.is_set,

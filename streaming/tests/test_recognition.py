@@ -16,6 +16,7 @@ from streaming.models import CameraStream
 from streaming.pipeline import PipelineOptions, run_stream
 from streaming.recognition import StreamRecognizer
 from streaming.tests.test_pipeline import (  # noqa: F401 (fixtures)
+    LOOPBACK_CAMERA,
     Recorder,
     _decode_segment,
     _green_mask,
@@ -93,6 +94,7 @@ def test_stream_names_the_enrolled_person_and_checks_them_in(server, admin_user,
         try:
             run_stream(
                 url=server.url,
+                access=LOOPBACK_CAMERA,
                 output_dir=output_dir,
                 options=PipelineOptions(identify=StreamRecognizer(camera)),
                 should_stop=stop.is_set,

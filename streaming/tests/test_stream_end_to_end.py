@@ -102,6 +102,7 @@ def test_a_restarted_stream_hands_over_and_the_old_pipeline_stops_itself(
     """The supervisor restarts a stream whose heartbeat looks stale: the old run, if it
     was alive after all, must stop on its own so two pipelines never share the files."""
     settings.STREAMS_ROOT = str(tmp_path / "streams")
+    CameraHostAllowance.objects.create(site=site_a, host="127.0.0.1")  # checked again at every connection
     stream = CameraStream.objects.create(
         site=site_a, name="Door", url_without_credentials=server.url, run_token="first-run", state="starting"
     )
@@ -139,6 +140,7 @@ def test_a_full_disk_fails_the_stream_and_gives_its_lease_back(
 ):
     settings.STREAMS_ROOT = str(tmp_path / "streams")
     settings.STREAMS_MIN_FREE_DISK_MB = 2**40  # more than any disk has
+    CameraHostAllowance.objects.create(site=site_a, host="127.0.0.1")
     stream = CameraStream.objects.create(
         site=site_a, name="Door", url_without_credentials=server.url, run_token="run", state="starting"
     )
