@@ -17,6 +17,7 @@ from attendance import selectors, services
 from attendance.authentication import DeviceAuthentication, IsDevice
 from attendance.models import AttendanceEvent, Device
 from attendance_site.api import AwareDateTimeField, NewestFirstCursorPagination
+from attendance_site.serializers import ModelSerializer, Serializer, StrictPrimaryKeyRelatedField
 from employees.api import AuditedModelViewSet, ScopedPrimaryKeyRelatedField, SiteScopedFilter, visible_choices
 from employees.models import Employee
 from employees.selectors import departments_visible_to, employees_visible_to, sites_visible_to
@@ -24,12 +25,11 @@ from employees.selectors import departments_visible_to, employees_visible_to, si
 # Bounds for dates in queries: outside them date arithmetic overflows, and no
 # attendance exists there anyway.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2199, 12, 31)
-MAX_ID = 2**63 - 1
 
 # --- Devices, managed by people ---------------------------------------------------
 
 
-class DeviceSerializer(serializers.ModelSerializer):
+class DeviceSerializer(ModelSerializer):
     site = ScopedPrimaryKeyRelatedField(selector=sites_visible_to)
 
     class Meta:
@@ -112,7 +112,7 @@ class RecordResultSerializer(serializers.Serializer):
     event = AttendanceEventSerializer()
 
 
-class ManualEntrySerializer(serializers.Serializer):
+class ManualEntrySerializer(Serializer):
     employee = ScopedPrimaryKeyRelatedField(selector=employees_visible_to)
     direction = serializers.ChoiceField(choices=AttendanceEvent.Direction.choices)
     occurred_at = AwareDateTimeField()
@@ -186,8 +186,8 @@ def record_response(result: services.RecordResult) -> Response:
 # --- Device endpoints -------------------------------------------------------------
 
 
-class DeviceCheckSerializer(serializers.Serializer):
-    employee = serializers.PrimaryKeyRelatedField(
+class DeviceCheckSerializer(Serializer):
+    employee = StrictPrimaryKeyRelatedField(
         queryset=Employee.objects.none(), required=False, help_text="Employee id; or send employee_code."
     )
     employee_code = serializers.CharField(max_length=40, required=False)
@@ -282,9 +282,10 @@ class DeviceEndpointViewSet(viewsets.ViewSet):
 class DailySummaryQuerySerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
-    site = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    department = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    employee = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    # Scoped like every other filter: another site's id is an invalid choice (400), not an empty list.
+    site = ScopedPrimaryKeyRelatedField(selector=sites_visible_to, required=False)
+    department = ScopedPrimaryKeyRelatedField(selector=departments_visible_to, required=False)
+    employee = ScopedPrimaryKeyRelatedField(selector=employees_visible_to, required=False)
 
     MAX_DAYS = 62
 
@@ -320,16 +321,16 @@ class DailySummaryViewSet(viewsets.GenericViewSet):
 
     @extend_schema(parameters=[DailySummaryQuerySerializer], responses={200: DailySummarySerializer(many=True)})
     def list(self, request):
-        query = DailySummaryQuerySerializer(data=request.query_params)
+        query = DailySummaryQuerySerializer(data=request.query_params, context=self.get_serializer_context())
         query.is_valid(raise_exception=True)
         params = query.validated_data
         summaries = selectors.daily_summaries_list(
             user=request.user,
             date_from=params["date_from"],
             date_to=params["date_to"],
-            site_id=params.get("site"),
-            department_id=params.get("department"),
-            employee_id=params.get("employee"),
+            site_id=params["site"].pk if "site" in params else None,
+            department_id=params["department"].pk if "department" in params else None,
+            employee_id=params["employee"].pk if "employee" in params else None,
         )
         page = self.paginate_queryset(summaries)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

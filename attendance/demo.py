@@ -137,6 +137,10 @@ def demo_dataset_create(
 
     default_rules = rule_set_create(actor=admin, site=None, rules=DEMO_RULES, note="Demo default")
     rule_set_activate(actor=admin, rule_set=default_rules)
+    # Until a device reports its conditions, the rule set allows it only PIN: the demo's
+    # devices report once before their week of QR and PIN check-ins is recorded.
+    for device in Device.objects.filter(site__in=[berlin, lagos]).select_related("site"):
+        _demo_conditions_report(rng=rng, device=device)
     devices_by_site = {site_id: list(Device.objects.filter(site_id=site_id)) for site_id in (berlin.id, lagos.id)}
     today = timezone.now().date()
     for offset in range(7, 0, -1):

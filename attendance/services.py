@@ -128,13 +128,25 @@ class RecordResult:
     outcome: RecordOutcome
 
 
+def device_time_problem(moment: datetime) -> str | None:
+    """Why a time a device stamped cannot be true, or None.
+
+    One rule for everything devices stamp (events, condition readings): a wrong device
+    clock is refused the same way wherever its output arrives.
+    """
+    if moment < EARLIEST_EVENT:
+        return "Lies before 2000; check the device's clock."
+    if moment > timezone.now() + settings.ATTENDANCE_MAX_CLOCK_SKEW:
+        return "Lies in the future beyond the allowed clock skew."
+    return None
+
+
 def _validate_occurred_at(occurred_at: datetime) -> None:
     if timezone.is_naive(occurred_at):
         raise ValidationError({"occurred_at": "Datetime has no timezone."})
-    if occurred_at < EARLIEST_EVENT:
-        raise ValidationError({"occurred_at": "Lies before 2000; check the device's clock."})
-    if occurred_at > timezone.now() + settings.ATTENDANCE_MAX_CLOCK_SKEW:
-        raise ValidationError({"occurred_at": "Lies in the future beyond the allowed clock skew."})
+    problem = device_time_problem(occurred_at)
+    if problem is not None:
+        raise ValidationError({"occurred_at": problem})
 
 
 def attendance_event_record(

@@ -9,7 +9,6 @@ import base64
 import binascii
 
 from django.core.files.uploadedfile import UploadedFile
-from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -25,6 +24,7 @@ from attendance.api import RecordResultSerializer, record_response
 from attendance.authentication import DeviceAuthentication, IsDevice
 from attendance.models import AttendanceEvent
 from attendance_site.api import AwareDateTimeField
+from attendance_site.serializers import IdField, ModelSerializer, Serializer
 from biometrics import selectors, services
 from biometrics.models import BiometricConsent, SiteBiometricPolicy
 from employees.api import ScopedPrimaryKeyRelatedField, visible_choices
@@ -95,7 +95,7 @@ class RecognitionUnavailableError(exceptions.APIException):
     default_code = "recognition_unavailable"
 
 
-class DeviceCheckBaseSerializer(serializers.Serializer):
+class DeviceCheckBaseSerializer(Serializer):
     direction = serializers.ChoiceField(choices=AttendanceEvent.Direction.choices)
     client_event_id = serializers.CharField(max_length=64)
     occurred_at = AwareDateTimeField(required=False)
@@ -114,9 +114,7 @@ class DeviceCheckBaseSerializer(serializers.Serializer):
 
 class FaceCheckSerializer(DeviceCheckBaseSerializer):
     image = SampleBytesField(help_text="JPEG/PNG/WebP: a file, or base64 in JSON.")
-    employee = serializers.IntegerField(
-        required=False, min_value=1, help_text="Claimed employee: verify 1:1 instead of identifying 1:N."
-    )
+    employee = IdField(required=False, help_text="Claimed employee: verify 1:1 instead of identifying 1:N.")
     frames = serializers.ListField(
         child=SampleBytesField(),
         required=False,
@@ -127,7 +125,7 @@ class FaceCheckSerializer(DeviceCheckBaseSerializer):
 
 class VoiceCheckSerializer(DeviceCheckBaseSerializer):
     clip = SampleBytesField(help_text="WAV, FLAC or OGG: a file, or base64 in JSON.")
-    employee = serializers.IntegerField(min_value=1, help_text="The employee the speaker claims to be.")
+    employee = IdField(help_text="The employee the speaker claims to be.")
 
 
 class QrCheckSerializer(DeviceCheckBaseSerializer):
@@ -198,7 +196,7 @@ class BiometricDeviceViewSet(viewsets.ViewSet):
 # --- People: consent -----------------------------------------------------------------
 
 
-class ConsentSerializer(serializers.ModelSerializer):
+class ConsentSerializer(ModelSerializer):
     employee = ScopedPrimaryKeyRelatedField(selector=employees_visible_to)
 
     class Meta:
@@ -243,15 +241,15 @@ class EnrolmentStatusSerializer(serializers.Serializer):
     voice_enrolled = serializers.BooleanField()
 
 
-class FaceEnrolSerializer(serializers.Serializer):
+class FaceEnrolSerializer(Serializer):
     images = serializers.ListField(child=SampleBytesField(), min_length=1, max_length=10)
 
 
-class VoiceEnrolSerializer(serializers.Serializer):
+class VoiceEnrolSerializer(Serializer):
     clips = serializers.ListField(child=SampleBytesField(), min_length=2, max_length=10)
 
 
-class ErasureRequestSerializer(serializers.Serializer):
+class ErasureRequestSerializer(Serializer):
     reason = serializers.CharField(max_length=500)
 
 
@@ -331,7 +329,7 @@ class EnrolmentViewSet(viewsets.GenericViewSet):
 # --- People: per-site policy ---------------------------------------------------------------
 
 
-class SitePolicySerializer(serializers.ModelSerializer):
+class SitePolicySerializer(ModelSerializer):
     class Meta:
         model = SiteBiometricPolicy
         fields = ["site", "face_distance_threshold", "face_margin", "liveness_required"]
@@ -348,11 +346,11 @@ class SitePolicyViewSet(viewsets.GenericViewSet):
         return sites_visible_to(self.request.user)
 
     def retrieve(self, request, pk=None):
-        site = get_object_or_404(self.get_queryset(), pk=pk)
+        site = self.get_object()
         return Response(SitePolicySerializer(selectors.site_policy(site_id=site.pk)).data)
 
     def partial_update(self, request, pk=None):
-        site = get_object_or_404(self.get_queryset(), pk=pk)
+        site = self.get_object()
         body = SitePolicySerializer(selectors.site_policy(site_id=site.pk), data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         policy = services.site_policy_update(actor=request.user, site=site, fields=body.validated_data)

@@ -72,17 +72,16 @@ def _face_recognition():
 
 
 def image_decode(data: bytes) -> np.ndarray:
-    """RGB pixels of an uploaded image, upright, within the configured bounds."""
+    """RGB pixels of an uploaded image, upright, within the configured bounds.
+
+    Every image the project accepts (enrolment, face and QR check-ins, liveness frames)
+    is decoded here, so every way an upload can fail ends as a FaceRejected (a 400).
+    """
     if not data:
         raise FaceRejected("empty_image", "The image is empty.")
     if len(data) > settings.BIOMETRIC_MAX_IMAGE_BYTES:
         raise FaceRejected("image_too_large", f"Images are limited to {settings.BIOMETRIC_MAX_IMAGE_BYTES} bytes.")
-    try:
-        image = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError:
-        raise FaceRejected("image_too_large", f"Images are limited to {settings.BIOMETRIC_MAX_IMAGE_PIXELS} pixels.")
-    except (UnidentifiedImageError, OSError):
-        raise FaceRejected("not_an_image", "The file is not an image in a supported format (JPEG, PNG, WebP).")
+    image = _image_open(data)
     if image.format not in ACCEPTED_FORMATS:
         raise FaceRejected("not_an_image", f"Image format {image.format} is not supported (JPEG, PNG, WebP).")
     # Image.open reads only the header: the pixel count is checked before a single
@@ -90,11 +89,34 @@ def image_decode(data: bytes) -> np.ndarray:
     width, height = image.size
     if width * height > settings.BIOMETRIC_MAX_IMAGE_PIXELS:
         raise FaceRejected("image_too_large", f"{width}x{height} exceeds {settings.BIOMETRIC_MAX_IMAGE_PIXELS} pixels.")
+    return _image_pixels(image)
+
+
+# Pillow's format parsers meet hostile bytes with whatever exception the parsing step
+# happens to raise (OSError, ValueError for an oversized compressed text chunk,
+# SyntaxError, struct.error, EOFError, IndexError...): all of them mean "this upload
+# cannot be read", which is the client's error, not the server's.
+
+
+def _image_open(data: bytes) -> Image.Image:
+    try:
+        return Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise FaceRejected("image_too_large", f"Images are limited to {settings.BIOMETRIC_MAX_IMAGE_PIXELS} pixels.")
+    except UnidentifiedImageError:
+        raise FaceRejected("not_an_image", "The file is not an image in a supported format (JPEG, PNG, WebP).")
+    except Exception:
+        raise FaceRejected("corrupt_image", "The image is corrupt or its metadata exceeds the decoder's limits.")
+
+
+def _image_pixels(image: Image.Image) -> np.ndarray:
     try:
         image.load()
         image = ImageOps.exif_transpose(image)
         return np.asarray(image.convert("RGB"))
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise FaceRejected("image_too_large", f"Images are limited to {settings.BIOMETRIC_MAX_IMAGE_PIXELS} pixels.")
+    except Exception:
         raise FaceRejected("corrupt_image", "The image is truncated or corrupt.")
 
 

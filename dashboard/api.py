@@ -10,13 +10,14 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from attendance_site.serializers import IdField
 from dashboard import selectors
 from dashboard.publisher import site_sequences
 from employees.selectors import sites_visible_to
 
 
 class SiteQuerySerializer(serializers.Serializer):
-    site = serializers.IntegerField(min_value=1)
+    site = IdField()
 
 
 class PresenceRowSerializer(serializers.Serializer):

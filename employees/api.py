@@ -10,12 +10,13 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from attendance_site.serializers import ModelSerializer, StrictPrimaryKeyRelatedField
 from employees import selectors, services
 from employees.models import Department, Employee, Shift, Site
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+class ScopedPrimaryKeyRelatedField(StrictPrimaryKeyRelatedField):
     """A reference that only accepts objects the caller can see.
 
     Another site's id reads as "does not exist", the same answer a wrong id gets.
@@ -29,7 +30,7 @@ class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return self.selector(self.context["request"].user)
 
 
-class SiteSerializer(serializers.ModelSerializer):
+class SiteSerializer(ModelSerializer):
     timezone = serializers.CharField(help_text="IANA zone name, e.g. Europe/Berlin.")
     duplicate_window = serializers.DurationField(required=False, min_value=timedelta(0), max_value=timedelta(hours=1))
     max_work_session = serializers.DurationField(
@@ -63,7 +64,7 @@ class SiteSerializer(serializers.ModelSerializer):
         return data
 
 
-class DepartmentSerializer(serializers.ModelSerializer):
+class DepartmentSerializer(ModelSerializer):
     site = ScopedPrimaryKeyRelatedField(selector=selectors.sites_visible_to)
 
     class Meta:
@@ -72,7 +73,7 @@ class DepartmentSerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at"]
 
 
-class ShiftSerializer(serializers.ModelSerializer):
+class ShiftSerializer(ModelSerializer):
     site = ScopedPrimaryKeyRelatedField(selector=selectors.sites_visible_to)
 
     class Meta:
@@ -81,7 +82,7 @@ class ShiftSerializer(serializers.ModelSerializer):
         read_only_fields = ["crosses_midnight"]
 
 
-class EmployeeSerializer(serializers.ModelSerializer):
+class EmployeeSerializer(ModelSerializer):
     site = ScopedPrimaryKeyRelatedField(selector=selectors.sites_visible_to)
     department = ScopedPrimaryKeyRelatedField(
         selector=selectors.departments_visible_to, allow_null=True, required=False

@@ -18,6 +18,7 @@ from rest_framework.routers import DefaultRouter
 from attendance.authentication import DeviceAuthentication, IsDevice
 from attendance.selectors import devices_visible_to
 from attendance_site.api import AwareDateTimeField
+from attendance_site.serializers import ModelSerializer, Serializer
 from employees.api import AuditedModelViewSet, ScopedPrimaryKeyRelatedField
 from employees.selectors import sites_visible_to
 from environment import selectors, services
@@ -27,7 +28,7 @@ from environment.rules import BOOLEAN_CONDITIONS, MODES, NUMERIC_CONDITIONS, mod
 MAX_BATCH = 1000
 
 
-class MeasureSerializer(serializers.Serializer):
+class MeasureSerializer(Serializer):
     """A number with its unit; converted to the stored unit by ``UNITS``."""
 
     UNITS: dict[str, callable] = {}
@@ -109,14 +110,14 @@ class BandwidthSerializer(MeasureSerializer):
         return value
 
 
-class NetworkSerializer(serializers.Serializer):
+class NetworkSerializer(Serializer):
     online = serializers.BooleanField(required=False)
     latency = LatencySerializer(required=False)
     loss = LossSerializer(required=False)
     bandwidth = BandwidthSerializer(required=False)
 
 
-class ReadingInputSerializer(serializers.Serializer):
+class ReadingInputSerializer(Serializer):
     recorded_at = AwareDateTimeField()
     light = LightSerializer(required=False)
     noise = NoiseSerializer(required=False)
@@ -143,7 +144,7 @@ class ReadingInputSerializer(serializers.Serializer):
         )
 
 
-class ReadingBatchSerializer(serializers.Serializer):
+class ReadingBatchSerializer(Serializer):
     readings = ReadingInputSerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
 
 
@@ -204,7 +205,7 @@ class HistoryQuerySerializer(serializers.Serializer):
 # --- Rule sets and modes ---------------------------------------------------------------
 
 
-class RuleSetSerializer(serializers.ModelSerializer):
+class RuleSetSerializer(ModelSerializer):
     site = ScopedPrimaryKeyRelatedField(
         selector=sites_visible_to, allow_null=True, required=False, help_text="Empty: the default rule set."
     )
@@ -216,7 +217,7 @@ class RuleSetSerializer(serializers.ModelSerializer):
         read_only_fields = ["version", "status", "created_by", "created_at", "activated_at"]
 
 
-class DryRunSerializer(serializers.Serializer):
+class DryRunSerializer(Serializer):
     conditions = serializers.DictField(
         required=False, help_text='Condition values in stored units, e.g. {"light_lux": 40}.'
     )

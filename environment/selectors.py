@@ -1,5 +1,6 @@
 """Reads of the environment app: current conditions and downsampled history."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Avg, Count, Max, Min, OuterRef, Q, QuerySet, Subquery
@@ -9,7 +10,7 @@ from attendance.models import Device
 from attendance_site.process_cache import VersionedProcessCache
 from employees.selectors import visible_site_ids
 from environment.models import READING_FIELDS, ConditionReading, DeviceModeState, RuleSet
-from environment.rules import METHOD_MODES
+from environment.rules import METHOD_MODES, decisions_as_json
 
 NUMERIC_FIELDS = (
     "light_lux",
@@ -95,18 +96,57 @@ def _rule_set_for_site_read(site_id: int):
     return own[0] if own else (candidates[0] if candidates else None)
 
 
+@dataclass(frozen=True)
+class ModesInForce:
+    allowed_modes: list[str]
+    decisions: list[dict]
+
+
+def device_modes_decide(*, device, rule_set: RuleSet, previously_allowed: frozenset[str] = frozenset()):
+    """(decisions, newest reading) of a rule set for a device's newest reading.
+
+    A device with no reading yet meets no condition: only the rule set's unconditional
+    modes are allowed until its first reading arrives.
+    """
+    from environment.rules import modes_select
+
+    reading = device_conditions_current(device_ids=[device.pk]).get(device.pk)
+    conditions = {field: getattr(reading, field) for field in READING_FIELDS} if reading else {}
+    return modes_select(rule_set.rules, conditions, previously_allowed), reading
+
+
+def device_modes_in_force(*, device) -> ModesInForce | None:
+    """The modes that limit the device's check-ins now; None where no rule set applies.
+
+    The stored state answers when there is one (readings and activations keep it
+    current). A device without one, new since the last activation or never heard from,
+    is decided here, without a write, whatever path its check-in takes.
+    """
+    try:
+        state = device.mode_state
+    except DeviceModeState.DoesNotExist:
+        state = None
+    if state is not None:
+        return ModesInForce(allowed_modes=state.allowed_modes, decisions=state.decisions)
+    rule_set = rule_set_for_site(site_id=device.site_id)
+    if rule_set is None:
+        return None
+    decisions, _reading = device_modes_decide(device=device, rule_set=rule_set)
+    return ModesInForce(
+        allowed_modes=[decision.mode for decision in decisions if decision.allowed],
+        decisions=decisions_as_json(decisions),
+    )
+
+
 def device_method_refusal(*, device, method: str) -> str | None:
     """Why the device's current modes forbid a check-in method, or None if they allow it."""
     if method not in METHOD_MODES:
         return None
-    try:
-        state = device.mode_state
-    except DeviceModeState.DoesNotExist:
+    modes = device_modes_in_force(device=device)
+    if modes is None or set(METHOD_MODES[method]) & set(modes.allowed_modes):
         return None
-    if set(METHOD_MODES[method]) & set(state.allowed_modes):
-        return None
-    reasons = [f"{d['mode']}: {d['reason']}" for d in state.decisions if d["mode"] in METHOD_MODES[method]]
-    allowed = ", ".join(state.allowed_modes) or "none"
+    reasons = [f"{d['mode']}: {d['reason']}" for d in modes.decisions if d["mode"] in METHOD_MODES[method]]
+    allowed = ", ".join(modes.allowed_modes) or "none"
     return (
         f"{method} is not allowed at this device now ({'; '.join(reasons) or 'not in the rule set'}); use: {allowed}."
     )
@@ -114,11 +154,10 @@ def device_method_refusal(*, device, method: str) -> str | None:
 
 def device_requires_liveness(*, device) -> bool:
     """Face is allowed here only with a liveness check."""
-    try:
-        allowed = set(device.mode_state.allowed_modes)
-    except DeviceModeState.DoesNotExist:
+    modes = device_modes_in_force(device=device)
+    if modes is None:
         return False
-    return "face_liveness" in allowed and "face" not in allowed
+    return "face_liveness" in modes.allowed_modes and "face" not in modes.allowed_modes
 
 
 def rule_set_replay(*, rule_set: RuleSet, site_id: int, since, until) -> dict:

@@ -11,10 +11,11 @@ from django.utils import timezone
 from accounts.models import AuditLogEntry
 from accounts.services import audit_record, audited_create, audited_update, model_snapshot
 from attendance.models import Device
+from attendance.services import device_time_problem
 from employees.selectors import user_sees_all_sites
 from environment.models import READING_FIELDS, ConditionReading, DeviceModeState, RuleSet
-from environment.rules import RuleSetInvalid, decisions_as_json, modes_select, rules_validate
-from environment.selectors import device_conditions_current, rule_set_for_site, rule_sets_invalidate
+from environment.rules import RuleSetInvalid, decisions_as_json, rules_validate
+from environment.selectors import device_modes_decide, rule_set_for_site, rule_sets_invalidate
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,10 @@ class ReadingInput:
 
 def condition_readings_record(*, device: Device, readings: list[ReadingInput]) -> list[ConditionReading]:
     """Store a batch of readings from one device, all or nothing, in one INSERT."""
-    skew = timezone.now() + settings.ATTENDANCE_MAX_CLOCK_SKEW
     for index, reading in enumerate(readings):
-        if reading.recorded_at > skew:
-            raise ValidationError({"readings": f"Reading {index + 1}: recorded_at lies in the future."})
+        problem = device_time_problem(reading.recorded_at)
+        if problem is not None:
+            raise ValidationError({"readings": f"Reading {index + 1}: recorded_at: {problem}"})
         if not any(reading.values.get(field) is not None for field in READING_FIELDS):
             raise ValidationError({"readings": f"Reading {index + 1}: it carries no measurement."})
     rows = [
@@ -162,10 +163,8 @@ def device_modes_refresh(*, device: Device):
         if state is not None:
             state.delete()
         return None
-    reading = device_conditions_current(device_ids=[device.pk]).get(device.pk)
-    conditions = {field: getattr(reading, field) for field in READING_FIELDS} if reading else {}
     previously = frozenset(state.allowed_modes) if state else frozenset()
-    decisions = modes_select(rule_set.rules, conditions, previously)
+    decisions, reading = device_modes_decide(device=device, rule_set=rule_set, previously_allowed=previously)
     allowed = [decision.mode for decision in decisions if decision.allowed]
     decisions_json = decisions_as_json(decisions)
     reading_at = reading.recorded_at if reading else None

@@ -17,6 +17,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from attendance_site.serializers import ModelSerializer, UnknownFieldsRefusedMixin
 from employees.api import ScopedPrimaryKeyRelatedField, SiteScopedFilter
 from employees.selectors import sites_visible_to
 from environment.api import RuleSetSerializer
@@ -44,7 +45,7 @@ class ResultRowsField(serializers.JSONField):
         return data
 
 
-class SimulationRunSerializer(serializers.ModelSerializer):
+class SimulationRunSerializer(ModelSerializer):
     site = ScopedPrimaryKeyRelatedField(selector=sites_visible_to)
     parameters = serializers.JSONField(required=False, help_text="Whatever the generator was run with.")
 
@@ -162,6 +163,10 @@ class AnalysisQuerySerializer(serializers.Serializer):
     )
 
 
+class RecommendationDraftSerializer(UnknownFieldsRefusedMixin, AnalysisQuerySerializer):
+    """The analysis parameters as a request body, where a misspelled one is refused."""
+
+
 class RatesMixin(serializers.Serializer):
     attempts = serializers.IntegerField(source="counts.attempts")
     success_rate = serializers.FloatField(source="counts.success_rate", allow_null=True)
@@ -264,11 +269,11 @@ class SimulationRunViewSet(
         analysis = selectors.simulation_run_analyse(run=self.get_object(), **query.validated_data)
         return Response(AnalysisSerializer(analysis).data)
 
-    @extend_schema(request=AnalysisQuerySerializer, responses={201: RuleSetSerializer})
+    @extend_schema(request=RecommendationDraftSerializer, responses={201: RuleSetSerializer})
     @action(detail=True, methods=["post"], url_path="recommendation/draft", filter_backends=[])
     def recommendation_draft(self, request, pk=None):
         """Turn the recommendation into a new draft rule set of the run's site; it is not activated."""
-        body = AnalysisQuerySerializer(data=request.data)
+        body = RecommendationDraftSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         rule_set = services.simulation_recommendation_draft(
             actor=request.user, run=self.get_object(), **body.validated_data

@@ -7,13 +7,14 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from attendance_site.serializers import ModelSerializer
 from employees.api import AuditedModelViewSet, ScopedPrimaryKeyRelatedField, SiteScopedFilter
 from employees.selectors import sites_visible_to
 from streaming import selectors, services
 from streaming.models import CameraHostAllowance, CameraStream
 
 
-class CameraStreamSerializer(serializers.ModelSerializer):
+class CameraStreamSerializer(ModelSerializer):
     site = ScopedPrimaryKeyRelatedField(selector=sites_visible_to)
     url = serializers.CharField(
         write_only=True, max_length=500, help_text="rtsp:// or rtsps://; credentials in it are stored encrypted."
@@ -74,7 +75,7 @@ class CameraStreamSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if request else path
 
 
-class CameraHostSerializer(serializers.ModelSerializer):
+class CameraHostSerializer(ModelSerializer):
     site = ScopedPrimaryKeyRelatedField(selector=sites_visible_to)
 
     class Meta:

@@ -74,6 +74,19 @@ def test_summaries_are_scoped_to_the_viewers_sites(viewer_a_client, device_b, em
     assert results == []
 
 
+@pytest.mark.parametrize("name", ["site", "department", "employee"])
+def test_filtering_by_another_sites_id_is_a_400_like_every_other_filter(viewer_a_client, device_b, employee_b, name):
+    record(device_b.device, employee_b, "in", datetime(2026, 3, 10, 13, 0, tzinfo=UTC))
+    other_site_ids = {"site": employee_b.site_id, "department": employee_b.department_id, "employee": employee_b.pk}
+    params = {"date_from": "2026-03-10", "date_to": "2026-03-10", name: other_site_ids[name]}
+
+    summaries = viewer_a_client.get(SUMMARIES, params)
+    events = viewer_a_client.get("/api/attendance/events/", {name: other_site_ids[name]})
+
+    assert (summaries.status_code, events.status_code) == (400, 400)
+    assert summaries.json()["errors"][0]["attr"] == name
+
+
 @pytest.mark.parametrize(
     "params",
     [

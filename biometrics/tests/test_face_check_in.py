@@ -7,11 +7,11 @@ import sys
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 
 from attendance.models import AttendanceEvent
 from attendance.services import device_revoke
-from biometrics.models import SiteBiometricPolicy
+from biometrics.models import FaceTemplate, SiteBiometricPolicy
 from biometrics.tests.conftest import photo
 
 FACE_CHECK = "/api/biometrics/device/face-check/"
@@ -142,6 +142,55 @@ def test_decompression_bomb_is_refused_before_decoding(device_a_client, obama):
 
     assert response.status_code == 400
     assert error_code(response) == "image_too_large"
+
+
+def png_with_a_text_chunk_too_large_to_decompress() -> bytes:
+    """About 1 kB: Pillow refuses to inflate the zTXt chunk while opening the file."""
+    text = PngImagePlugin.PngInfo()
+    text.add_text("comment", "A" * (PngImagePlugin.MAX_TEXT_CHUNK + 1), zip=True)
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), "gray").save(buffer, format="PNG", pnginfo=text)
+    assert len(buffer.getvalue()) < 5_000
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "url, body",
+    [
+        (FACE_CHECK, lambda png: {"image": io.BytesIO(png)}),
+        (
+            FACE_CHECK,
+            lambda png: {"image": io.BytesIO(photo("obama_04.jpg")), "frames": [io.BytesIO(png) for _ in range(8)]},
+        ),
+        ("/api/biometrics/device/qr-check/", lambda png: {"image": io.BytesIO(png)}),
+    ],
+    ids=["face-image", "liveness-frames", "qr-image"],
+)
+def test_image_whose_metadata_is_too_large_to_decode_is_a_400_on_every_check_in(device_a_client, url, body):
+    png = png_with_a_text_chunk_too_large_to_decompress()
+
+    response = device_a_client.post(
+        url, {"direction": "in", "client_event_id": "ztxt-1", **body(png)}, format="multipart"
+    )
+
+    assert response.status_code == 400, response.content
+    assert error_code(response) == "corrupt_image"
+    assert not AttendanceEvent.objects.exists()
+
+
+def test_image_whose_metadata_is_too_large_to_decode_is_a_400_on_enrolment(admin_client, employee_a, consented):
+    consented(employee_a)
+
+    response = admin_client.post(
+        f"/api/biometrics/enrolments/{employee_a.pk}/face/",
+        {"images": [io.BytesIO(photo("obama_01.jpg")), io.BytesIO(png_with_a_text_chunk_too_large_to_decompress())]},
+        format="multipart",
+    )
+
+    assert response.status_code == 400, response.content
+    assert error_code(response) == "corrupt_image"
+    assert "Photo 2" in response.json()["errors"][0]["detail"]
+    assert not FaceTemplate.objects.exists()
 
 
 def test_face_too_small_is_refused(device_a_client, obama):

@@ -71,6 +71,8 @@ def test_batch_of_readings_is_stored_in_one_go(device_a_client):
         ({"network": {"loss": {"value": 140, "unit": "%"}}}, "network"),
         ({"recorded_at": "2026-03-10T12:00:00"}, "recorded_at"),
         ({"recorded_at": (NOW + timedelta(hours=1)).isoformat()}, "readings"),
+        ({"recorded_at": "0001-01-01T00:00:00+00:00"}, "readings"),
+        ({"recorded_at": "1999-12-31T23:59:59+00:00"}, "readings"),
     ],
     ids=[
         "negative-light",
@@ -81,6 +83,8 @@ def test_batch_of_readings_is_stored_in_one_go(device_a_client):
         "loss-over-100",
         "naive-time",
         "future",
+        "year-1",
+        "before-2000",
     ],
 )
 def test_bad_readings_are_refused_and_the_batch_stores_nothing(device_a_client, bad, field):
@@ -90,6 +94,48 @@ def test_bad_readings_are_refused_and_the_batch_stores_nothing(device_a_client, 
 
     assert response.status_code == 400
     assert field in response.content.decode()
+    assert not ConditionReading.objects.exists()
+
+
+@pytest.mark.parametrize("year", ["0001", "1999"])
+def test_readings_dated_before_2000_are_refused_like_events_are(device_a_client, employee_a, year):
+    stamp = f"{year}-12-31T23:59:59+00:00"
+
+    reading_answer = device_a_client.post(READINGS, {**reading(), "recorded_at": stamp}, format="json")
+    event_answer = device_a_client.post(
+        "/api/attendance/device/check-in/",
+        {"employee": employee_a.pk, "client_event_id": "old", "method": "pin", "occurred_at": stamp},
+        format="json",
+    )
+
+    assert (reading_answer.status_code, event_answer.status_code) == (400, 400)
+    event_reason = event_answer.json()["errors"][0]["detail"]
+    assert reading_answer.json()["errors"][0]["detail"] == f"Reading 1: recorded_at: {event_reason}"
+    assert not ConditionReading.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "body, attr",
+    [
+        ({"ligth": {"value": 320, "unit": "lux"}}, "readings.0.ligth"),
+        ({"light": {"valeu": 320, "unit": "lux"}}, "readings.0.light.valeu"),
+        ({"network": {"online": True, "latencey": {"value": 3, "unit": "ms"}}}, "readings.0.network.latencey"),
+    ],
+    ids=["top-level", "in-a-measure", "in-network"],
+)
+def test_misspelled_reading_fields_are_refused_by_name_and_nothing_is_stored(device_a_client, body, attr):
+    response = device_a_client.post(READINGS, {**reading(), **body}, format="json")
+
+    assert response.status_code == 400
+    assert {"code": "unknown_field", "detail": "Unknown field.", "attr": attr} in response.json()["errors"]
+    assert not ConditionReading.objects.exists()
+
+
+def test_a_misspelled_field_next_to_the_batch_is_refused(device_a_client):
+    response = device_a_client.post(READINGS, {"readings": [reading()], "readigns": []}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"code": "unknown_field", "detail": "Unknown field.", "attr": "readigns"}]
     assert not ConditionReading.objects.exists()
 
 

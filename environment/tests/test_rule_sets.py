@@ -246,3 +246,50 @@ def test_dry_run_conditions_must_be_typed(admin_client, active_rules):
             f"{RULE_SETS}{active_rules.pk}/dry-run/", {"conditions": conditions}, format="json"
         )
         assert response.status_code == 400
+
+
+def test_a_device_that_has_sent_no_reading_may_use_only_the_unconditional_modes_whatever_the_path(
+    device_a_client, device_a, employee_a, active_rules
+):
+    from biometrics.models import QrTokenUse
+    from biometrics.services import qr_token_issue
+    from environment.models import DeviceModeState
+
+    def check_in(url, event_id, **body):
+        return device_a_client.post(url, {"client_event_id": event_id, **body}, format="json")
+
+    refused = [
+        check_in("/api/attendance/device/check-in/", "new-voice", employee=employee_a.pk, method="voice"),
+        check_in("/api/attendance/device/check-in/", "new-face", employee=employee_a.pk, method="face"),
+        check_in("/api/biometrics/device/face-check/", "new-face-2", direction="in", image="aW1hZ2U="),
+        check_in(
+            "/api/biometrics/device/qr-check/",
+            "new-qr",
+            direction="in",
+            token=qr_token_issue(employee=employee_a).token,
+        ),
+    ]
+    allowed = check_in("/api/attendance/device/check-in/", "new-pin", employee=employee_a.pk, method="pin")
+    modes = device_a_client.get(MODES_URL).json()
+
+    assert [response.status_code for response in refused] == [400, 400, 400, 400]
+    assert {response.json()["errors"][0]["code"] for response in refused} == {"method_not_allowed"}
+    assert "no light_lux reading" in refused[1].json()["errors"][0]["detail"]
+    assert allowed.status_code == 201
+    assert list(AttendanceEvent.objects.values_list("method", flat=True)) == ["pin"]
+    assert not QrTokenUse.objects.exists()
+    # What the refusals were decided by is what the device is told once it asks.
+    assert modes["allowed_modes"] == ["pin"]
+    assert DeviceModeState.objects.get().reading_at is None
+
+
+def test_a_new_device_follows_its_conditions_from_its_first_reading(device_a_client, employee_a, active_rules):
+    report(device_a_client, lux=300, noise=40)
+
+    voice = device_a_client.post(
+        "/api/attendance/device/check-in/",
+        {"employee": employee_a.pk, "client_event_id": "first-voice", "method": "voice"},
+        format="json",
+    )
+
+    assert voice.status_code == 201, voice.json()
