@@ -5,13 +5,23 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 B ?=
 
-.PHONY: run test bench lint check clean
+.PHONY: run test fuzz audit bench lint check clean
 
 run: $(STAMP)
 	$(BIN)/python -m attendance_site.runner
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# `make test` fuzzes every API operation briefly (tests/test_api_fuzz.py); this fuzzes it
+# FUZZ_EXAMPLES requests per operation and role.
+FUZZ_EXAMPLES ?= 100
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest tests/test_api_fuzz.py $(PYTEST_ARGS)
+
+# Known vulnerabilities in the installed packages; says NOT RUN where no database is reachable.
+audit: $(STAMP)
+	$(BIN)/python scripts/dependency_audit.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(B)

@@ -13,6 +13,8 @@ shared cache versions through :func:`shared_version`, which falls back to the da
 
 import logging
 import sys
+import time
+import uuid
 
 import kombu.exceptions
 import redis.exceptions
@@ -82,6 +84,29 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return response
 
 
+class RedisBreaker:
+    """Remembers, per process, that Redis just failed, so optional uses skip it for a while.
+
+    A paused Redis costs every call the full socket timeout; a check-in that asks Redis
+    twice (a cache version, the delivery task) would wait twice that. After one failure,
+    calls that have a fallback (read the database, leave the event to the sweeper) take
+    it at once until ``REDIS_BREAKER_SECONDS`` have passed; then one call tries again.
+    """
+
+    def __init__(self) -> None:
+        self._open_until = 0.0
+
+    def is_open(self) -> bool:
+        return time.monotonic() < self._open_until
+
+    def trip(self, error: BaseException) -> None:
+        outage_log(error)
+        self._open_until = time.monotonic() + settings.REDIS_BREAKER_SECONDS
+
+
+redis_breaker = RedisBreaker()
+
+
 def shared_version(key: str) -> str | None:
     """The current value of a shared cache version key (created when missing), or None when Redis is down.
 
@@ -89,24 +114,22 @@ def shared_version(key: str) -> str | None:
     at; None means "cannot tell", and the caller reads the database instead of trusting
     its copy, so a Redis outage costs speed, not correctness.
     """
+    if redis_breaker.is_open():
+        return None
     try:
         version = cache.get(key)
         if version is None:
-            import uuid
-
             cache.add(key, uuid.uuid4().hex, None)
             version = cache.get(key)
         return version
     except OUTAGE_ERRORS as error:
-        outage_log(error)
+        redis_breaker.trip(error)
         return None
 
 
 def shared_version_bump(key: str) -> None:
     """Tell every process its copy is stale; during an outage they re-read anyway (see shared_version)."""
-    import uuid
-
     try:
         cache.set(key, uuid.uuid4().hex, None)
     except OUTAGE_ERRORS as error:
-        outage_log(error)
+        redis_breaker.trip(error)

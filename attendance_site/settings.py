@@ -135,6 +135,9 @@ REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
 # A Redis that stops answering (paused, half-open connection) must not hang a request or
 # a task: every client but the Channels consumer's blocking receive gives up after this.
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT_SECONDS", default=5.0)
+# After a Redis failure, what can do without Redis (cache versions, sending a domain event's
+# delivery task) skips it for this long in that process instead of waiting again.
+REDIS_BREAKER_SECONDS = env.float("REDIS_BREAKER_SECONDS", default=10.0)
 
 CACHES = {
     "default": {

@@ -18,7 +18,7 @@ from django.utils import timezone
 from attendance_site.events.handlers import DeliveredEvent, event_handlers
 from attendance_site.events.models import DomainEvent, DomainEventDelivery
 from attendance_site.events.types import EventType, Payload
-from attendance_site.outages import is_outage
+from attendance_site.outages import is_outage, redis_breaker
 
 logger = logging.getLogger(__name__)
 
@@ -46,12 +46,15 @@ def _delivery_enqueue(event_id: int) -> None:
 
     # No publish retries: with the broker down the request would wait for them, and the
     # sweeper delivers the event once things are back.
+    if redis_breaker.is_open():
+        return
     try:
         domain_event_deliver_task.apply_async((event_id,), retry=False)
     except Exception as error:
         if not is_outage(error):
             raise
-        logger.warning("event %s waits for the sweeper: the broker is unavailable (%s)", event_id, error)
+        redis_breaker.trip(error)
+        logger.warning("event %s waits for the sweeper: the broker is unavailable", event_id)
 
 
 def _delivered(event: DomainEvent) -> DeliveredEvent:
