@@ -1,6 +1,6 @@
-"""Device check-in throughput through the real server (Daphne), against a trivial endpoint.
+"""Device check-in throughput through the real server (uvicorn, as `make run` starts it), against a trivial endpoint.
 
-Both loads hit the same Daphne process, with the same device credential and the same
+Both loads hit the same web process, with the same device credential and the same
 concurrency, from ``wrk`` (a C load generator: a Python one would take the CPU the
 server needs on a 2-core machine). The baseline, GET /api/attendance/device/me/,
 pays for everything a device request pays for except recording: the ASGI/Django/DRF
@@ -15,11 +15,7 @@ event, so every request stores a new event and its work session.
 import json
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -31,8 +27,8 @@ from django.utils import timezone
 
 from attendance.models import AttendanceEvent
 from attendance.services import device_create
-from attendance_site.testing.processes import free_port
-from bench.env import BASE_DIR, BenchEnv, Unavailable, bench_admin
+from attendance_site.testing.web_server import WebServer
+from bench.env import BenchEnv, Unavailable, bench_admin
 from bench.report import emit, note
 from employees.models import Employee, Site
 from employees.services import employee_create, site_create
@@ -105,12 +101,15 @@ def run(env: BenchEnv) -> None:
     site, employee_ids, device, credential = _setup()
     queue = redis.Redis.from_url(env.redis_url)
     queued_before = queue.llen(CELERY_QUEUE)
-    with tempfile.TemporaryDirectory(prefix="bench-checkin-") as workdir, _Daphne(env, Path(workdir)) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-checkin-") as workdir,
+        WebServer(env=env.child_env(), log_path=Path(workdir) / "web.log") as server,
+    ):
         wrk = _Wrk(server.url, Path(workdir))
         me_script = wrk.script("me", LUA_ME.format(credential=credential))
         wrk.run(me_script, ME_PATH, connections=8, seconds=WARMUP_SECONDS)
 
-        # One Daphne process is one event loop and one thread for sync views: past a few
+        # One web process is one event loop and one thread for sync views: past a few
         # connections more concurrency only queues. Use the best for both loads.
         sweep = {c: wrk.run(me_script, ME_PATH, connections=c, seconds=SWEEP_SECONDS) for c in CONCURRENCIES}
         best = max(sweep, key=lambda c: sweep[c]["rps"])
@@ -233,64 +232,6 @@ class _Wrk:
         result["rps"] = ok / (result["duration_us"] / 1e6)
         result["p50_ms"], result["p99_ms"] = result["p50_us"] / 1000, result["p99_us"] / 1000
         return result
-
-
-class _Daphne:
-    """The real server as a subprocess on a free port, stopped by pid on exit."""
-
-    def __init__(self, env: BenchEnv, workdir: Path):
-        self.env = env
-        self.log_path = workdir / "daphne.log"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def __enter__(self) -> "_Daphne":
-        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
-        command.append("attendance_site.asgi:application")
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            command, cwd=BASE_DIR, env=self.env.child_env(), stdout=self._log, stderr=subprocess.STDOUT
-        )
-        note(f"daphne on {self.url} (pid {self.process.pid})")
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(self.url + ME_PATH, timeout=2):  # noqa: S310 (http to 127.0.0.1)
-                    pass
-            except urllib.error.HTTPError:
-                return self  # Any HTTP answer (401 here) means Django is serving.
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.__exit__(None, None, None)
-                    raise RuntimeError(f"daphne did not start; log:\n{self.log_tail()}")
-                time.sleep(0.2)
-            else:
-                return self
-
-    def log_tail(self, chars: int = 1500) -> str:
-        """The end of the server's log, or its last traceback: access lines drown errors."""
-        if not self._log.closed:
-            self._log.flush()
-        text = self.log_path.read_text(errors="replace")
-        last_error = text.rfind("Traceback")
-        if last_error < 0:
-            return text[-chars:]
-        # The exception's message closes the traceback, before the next access line.
-        end = text.find("\n127.0.0.1:", last_error)
-        return text[last_error : len(text) if end < 0 else end][-chars:]
-
-    def __exit__(self, *exc_info) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-        if exc_info[0] is not None:
-            note(f"daphne log tail:\n{self.log_tail()}")
 
 
 def _pg_sessions() -> int:

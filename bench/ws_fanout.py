@@ -1,7 +1,7 @@
 """WebSocket fan-out: how long a published attendance event takes to reach N browsers.
 
 N clients (1, then 100, then 500) hold a session-authenticated WebSocket on /ws/live/
-of one real Daphne process, all in the same site group. The bench process publishes
+of one real web server process (uvicorn), all in the same site group. The bench process publishes
 attendance events with the app's own ``site_message_publish`` (from a plain thread, as
 the app does after a commit) and every client records receive time - send time. The
 clients, the publisher and the clock are in one process, so ``perf_counter`` on both
@@ -9,7 +9,7 @@ ends agrees; the receive time is when the client's coroutine gets the message, s
 clients' own Python work (one asyncio loop for all of them) is part of the figure.
 
 Baseline: the same path with one client. That is the end-to-end latency with no
-fan-out (publish, Redis, Daphne's channel layer, the consumer, the socket), so the
+fan-out (publish, Redis, the web server's channel layer, the consumer, the socket), so the
 ratio is what fanning out to N sockets costs. For comparison (not in the JSON lines)
 the same runs are repeated on channels_redis's ``RedisPubSubChannelLayer``, through a
 throwaway settings module that only swaps the layer.
@@ -31,14 +31,12 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from attendance_site.testing.processes import free_port
+from attendance_site.testing.web_server import WebServer
 from bench.report import emit, note, percentile
 
 NAME = "ws_fanout"
@@ -201,7 +199,7 @@ def _layer_run(layer, backend, workdir, server_env, redis_url, site_id, cookie, 
 
     note(f"--- {layer} layer ({backend})")
     with (
-        _Daphne(env, workdir / f"daphne-{layer}.log") as server,
+        WebServer(env=env, log_path=workdir / f"web-{layer}.log") as server,
         override_settings(CHANNEL_LAYERS=layer_config, CACHES=caches),
     ):
         remaining = deadline - time.monotonic()
@@ -210,22 +208,22 @@ def _layer_run(layer, backend, workdir, server_env, redis_url, site_id, cookie, 
         phases = asyncio.run(asyncio.wait_for(_phases(server, site_id, cookie), remaining))
         errors = server.log_errors()
         if errors:
-            note(f"WARNING: {errors} tracebacks in Daphne's log; tail:\n{server.log_tail()}")
+            note(f"WARNING: {errors} tracebacks in the web server's log; tail:\n{server.log_tail()}")
     return phases
 
 
-async def _phases(server: "_Daphne", site_id: int, cookie: str) -> dict[int, Phase]:
+async def _phases(server: WebServer, site_id: int, cookie: str) -> dict[int, Phase]:
     phases = {}
     for clients in (BASELINE_CLIENTS, *CLIENT_COUNTS):
         log_start = server.log_size()
         phases[clients] = await _phase(server, site_id, cookie, clients)
         note(phases[clients].summary())
         if not phases[clients].complete:
-            note(f"Daphne's log during that run, access lines left out:\n{server.log_since(log_start)}")
+            note(f"The web server's log during that run, access lines left out:\n{server.log_since(log_start)}")
     return phases
 
 
-async def _phase(server: "_Daphne", site_id: int, cookie: str, clients: int) -> Phase:
+async def _phase(server: WebServer, site_id: int, cookie: str, clients: int) -> Phase:
     from websockets.asyncio.client import connect
 
     phase = Phase(clients=clients)
@@ -397,76 +395,6 @@ def _raise_open_files(needed: int) -> None:
         new = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
         resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
         note(f"open-file limit raised from {soft} to {new}")
-
-
-class _Daphne:
-    """The real server as a subprocess on a free port, stopped by pid on exit."""
-
-    def __init__(self, env: dict[str, str], log_path: Path):
-        self.env = env
-        self.log_path = log_path
-        self.port = free_port()
-        self.process: subprocess.Popen | None = None
-
-    def __enter__(self) -> "_Daphne":
-        command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
-        command.append("attendance_site.asgi:application")
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(command, cwd=BASE_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
-        note(f"daphne on 127.0.0.1:{self.port} (pid {self.process.pid})")
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/", timeout=2):
-                    return self
-            except urllib.error.HTTPError:
-                return self  # Any HTTP answer means Django is serving.
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.__exit__(None, None, None)
-                    raise RuntimeError(f"daphne did not start; log:\n{self.log_tail()}") from None
-                time.sleep(0.2)
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU time of the server so far (Linux /proc)."""
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return 0.0
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def log_errors(self) -> int:
-        self._log.flush()
-        return self.log_path.read_text(errors="replace").count("Traceback")
-
-    def log_size(self) -> int:
-        self._log.flush()
-        return self.log_path.stat().st_size
-
-    def log_since(self, offset: int, chars: int = 3000) -> str:
-        """What the server logged from offset on, less the one-line-per-connection access log."""
-        self._log.flush()
-        with self.log_path.open("rb") as log:
-            log.seek(offset)
-            text = log.read().decode(errors="replace")
-        return "\n".join(line for line in text.splitlines() if not line.startswith("127.0.0.1:"))[-chars:]
-
-    def log_tail(self, chars: int = 2000) -> str:
-        if not self._log.closed:
-            self._log.flush()
-        return self.log_since(0, chars)
-
-    def __exit__(self, *exc_info) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-        if exc_info and exc_info[0] is not None:
-            note(f"daphne log tail:\n{self.log_tail()}")
 
 
 if __name__ == "__main__":
