@@ -160,8 +160,10 @@ def validate_stream_url(url: str) -> str:
     try:
         parts = urlsplit(url)
         port = parts.port  # raises ValueError on a non-numeric or out-of-range port
-    except ValueError as error:
-        raise ValueError(f"The stream URL is malformed: {error}.")
+    except ValueError:
+        # urllib's message quotes the port, which is the password when the host was left
+        # out (rtsp://user:password/path): neither the error nor its context repeats the URL.
+        raise ValueError("The stream URL is malformed: its host or port cannot be read.") from None
     netloc = parts.netloc
     if netloc.count("@") > 1:
         raise ValueError("The stream URL may hold one user:password@ part at most.")
