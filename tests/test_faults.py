@@ -1,15 +1,18 @@
 """Faults injected into the whole system as `make run` starts it, while check-ins arrive.
 
 The runner (attendance_site.runner) starts its embedded Redis, the web server, the
-Celery workers and beat against this run's test database. Devices keep checking people
-in, retrying with the same client event id after any failure, as real kiosks do. Then:
-the worker is SIGKILLed during a face recognition and again while it delivers events;
-Redis is paused for 30 s (SIGSTOP: connections hang, they are not refused) and later
-SIGKILLed, so the supervisor restarts it empty and every queued task is lost.
+Celery workers and beat against this run's test database, and runs a camera (GStreamer's
+RTSP test pattern). Devices keep checking people in, retrying with the same client event
+id after any failure, as real kiosks do. Then: the streams worker is SIGKILLed while it
+processes the camera; the worker is SIGKILLed during a face recognition and again while
+it delivers events; Redis is paused for 30 s (SIGSTOP: connections hang, they are not
+refused) and later SIGKILLed, so the supervisor restarts it empty and every queued task
+is lost.
 
 Afterwards, without anyone stepping in: every check-in is stored exactly once, with one
 work session and one domain event, each delivered exactly once to the live feed; the
-system answers ready, and a new check-in reaches the live feed.
+system answers ready, a new check-in reaches the live feed, and the camera is live again
+under a new run.
 """
 
 import json
@@ -22,18 +25,22 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 import psutil
 import pytest
 from django.conf import settings
+from django.utils import timezone
 
 from attendance.models import AttendanceEvent, WorkSession
 from attendance_site.embedded_redis import free_port
 from attendance_site.events.models import DomainEvent, DomainEventDelivery
 from attendance_site.testing.processes import subprocess_database_env
-from attendance_site.testing.web_server import http_request
+from attendance_site.testing.web_server import api_token, http_request
 from biometrics import services as biometrics_services
+from streaming.models import CameraStream
+from streaming.tests.test_pipeline import RtspServer, needs_av, needs_rtsp_server  # noqa: F401 (fixtures)
 from tests.factories import EmployeeFactory
 
 pytestmark = [pytest.mark.real_worker, pytest.mark.django_db(transaction=True)]
@@ -182,6 +189,9 @@ def system(django_db_setup, tmp_path, request):
             "DOMAIN_EVENT_REDELIVER_AFTER_SECONDS": "5",
             "DOMAIN_EVENT_RETRY_BASE_SECONDS": "2",
             "DOMAIN_EVENT_RETRY_MAX_SECONDS": "10",
+            # The stream supervisor (beat, every 10 s) restarts a camera silent for 10 s.
+            "STREAMS_HEARTBEAT_STALE_SECONDS": "10",
+            "STREAMS_MAX_CONCURRENT": "1",
             "DJANGO_SETTINGS_MODULE": "attendance_site.settings",
             "PYTHONUNBUFFERED": "1",
         }
@@ -196,6 +206,14 @@ def system(django_db_setup, tmp_path, request):
         runner.stop()
         if request.session.testsfailed > failures_before:
             print(f"--- runner log ---\n{runner.log()[-8000:]}")
+
+
+@pytest.fixture
+def camera(needs_rtsp_server):  # noqa: F811 (the fixture imported above)
+    server = RtspServer(free_port(), clip=None)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture
@@ -244,8 +262,29 @@ def face_check_in(runner: Runner, credential: str, client_event_id: str) -> int:
         return 0
 
 
-def test_no_check_in_is_lost_or_doubled_through_worker_kills_and_redis_outages(system, devices, site_a, admin_user):
+def camera_register(runner: Runner, camera: RtspServer, site_id: int) -> int:
+    admin = api_token(runner, "hr-admin", "pw-admin-123")
+    headers = {"Authorization": admin, "Content-Type": "application/json"}
+    stream = {"site": site_id, "name": "Door", "url": camera.url, "max_width": 320, "max_height": 180, "max_fps": 10}
+    for path, payload in (
+        ("/api/streams/camera-hosts/", {"site": site_id, "host": "127.0.0.1"}),
+        ("/api/streams/", stream),
+    ):
+        status, _, body = http_request(runner, "POST", path, headers=headers, body=json.dumps(payload).encode())
+        assert status == 201, body[:500]
+    return json.loads(body)["id"]
+
+
+def stream_live_since(stream_id: int, moment) -> bool:
+    stream = CameraStream.objects.get(pk=stream_id)
+    return stream.state == "live" and stream.heartbeat_at is not None and stream.heartbeat_at > moment
+
+
+def test_no_check_in_is_lost_or_doubled_through_worker_kills_and_redis_outages(
+    system, devices, camera, site_a, admin_user
+):
     runner = system
+    stream_id = camera_register(runner, camera, site_a.pk)
     # More than the kiosks get through before they are told to stop, after the last fault.
     employees = [EmployeeFactory(site=site_a).pk for _ in range(600)]
     face_person = EmployeeFactory(site=site_a)
@@ -262,6 +301,13 @@ def test_no_check_in_is_lost_or_doubled_through_worker_kills_and_redis_outages(s
         thread.start()
     try:
         wait_for(lambda: DomainEventDelivery.objects.exists(), 60, "no check-in reached the live feed", runner)
+
+        # 0. The streams worker dies while it turns the camera into HLS.
+        wait_for(
+            lambda: stream_live_since(stream_id, timezone.now() - timedelta(seconds=5)), 60, "no live camera", runner
+        )
+        first_run = CameraStream.objects.get(pk=stream_id).run_token
+        kill_tree(runner.child("streams@"))
 
         # 1. The worker dies while it recognises a face; the kiosk retries the same check-in.
         face_event_id = f"face-{uuid.uuid4().hex}"
@@ -341,6 +387,10 @@ def test_no_check_in_is_lost_or_doubled_through_worker_kills_and_redis_outages(s
         event__payload__attendance_event_id=kiosks[0].stored[newcomer_id]
     )
     wait_for(newcomer_delivered.exists, 30, "a new check-in did not reach the live feed", runner)
+    after_faults = timezone.now()
+    wait_for(lambda: stream_live_since(stream_id, after_faults), 90, "the camera is not live again", runner)
+    assert CameraStream.objects.get(pk=stream_id).run_token != first_run  # restarted by the supervisor
     log = runner.log()
     assert re.search(r"\[run\] worker \(pid \d+\) was killed by SIGKILL; restarting in", log)
     assert re.search(r"\[run\] redis \(pid \d+\) was killed by SIGKILL; restarting in", log)
+    assert re.search(r"\[run\] streams \(pid \d+\) was killed by SIGKILL; restarting in", log)

@@ -79,7 +79,8 @@ def needs_rtsp_server(needs_av: None) -> None:
 class RtspServer:
     """The GStreamer test server as a child process, always stopped by pid."""
 
-    def __init__(self, port: int, clip: Path):
+    def __init__(self, port: int, clip: Path | None):
+        """Serves clip, or a live test pattern that never ends when clip is None."""
         self.port, self.clip = port, clip
         self.process: subprocess.Popen[str] | None = None
 
@@ -89,7 +90,7 @@ class RtspServer:
 
     def start(self, timeout: float = 20.0) -> None:
         self.process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-            [SYSTEM_PYTHON, "-P", str(SERVER_SCRIPT), str(self.port), str(self.clip)],
+            [SYSTEM_PYTHON, "-P", str(SERVER_SCRIPT), str(self.port), *([str(self.clip)] if self.clip else [])],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
