@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from attendance_site import health
@@ -33,7 +33,8 @@ urlpatterns = [
     path("qr/<str:link_token>/", biometrics_views.qr_page, name="biometrics-qr-page"),
     path("qr/<str:link_token>/code.png", biometrics_views.qr_image, name="biometrics-qr-image"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # Split: Swagger UI's start-up script is served from a URL of its own, not inline.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
 ]
 
 # Outages (Redis, the database) answer 503 with Retry-After, everything else a plain 500.

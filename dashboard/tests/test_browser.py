@@ -144,12 +144,29 @@ def web_serving(*, env: dict, tmp_path, request):
         server.stop(timeout=SERVER_STOP_TIMEOUT)
 
 
+# Every page records what its Content-Security-Policy refused, and says so on the console.
+CSP_VIOLATIONS_RECORDER = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  const refused = event.blockedURI || "inline code";
+  const text = `Content Security Policy violation: ${event.violatedDirective} refused ${refused}`;
+  window.cspViolations.push(text);
+  console.error(text);
+});
+"""
+
+
+def csp_violations(page) -> list[str]:
+    """What the Content-Security-Policy refused on the page since it was loaded."""
+    return page.evaluate("() => window.cspViolations")
+
+
 @pytest.fixture
 def page(browser_requirements, request):
     """A fresh headless Chromium page. Request it last: the test data must exist before it starts.
 
     If the test fails, the page's console and a screenshot (artifacts/<test>-failure.png)
-    are kept for the report.
+    are kept for the report. Any test whose pages break the Content-Security-Policy fails.
     """
     failure_screenshot = f"{request.node.name}-failure"
     (ARTIFACTS / f"{failure_screenshot}.png").unlink(missing_ok=True)  # from an earlier run
@@ -160,6 +177,7 @@ def page(browser_requirements, request):
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.add_init_script(CSP_VIOLATIONS_RECORDER)
             browser_page = context.new_page()
             browser_page.set_default_timeout(PAGE_TIMEOUT_MS)
             browser_page.on("console", lambda message: console.append(f"console.{message.type}: {message.text}"))
@@ -168,6 +186,8 @@ def page(browser_requirements, request):
             if request.session.testsfailed > failures_before:
                 screenshot(browser_page, failure_screenshot)
                 print("--- browser console ---\n" + "\n".join(console))
+            refused = [message for message in console if "Content Security Policy" in message]
+            assert refused == [], "the Content-Security-Policy refused:\n" + "\n".join(refused)
         finally:
             browser.close()
 
