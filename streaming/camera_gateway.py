@@ -109,7 +109,7 @@ class CameraGateway:
         self.connect_timeout_s = connect_timeout_s
         self.refusal: str | None = None  # why a connection was refused for safety
         self.failure: str | None = None  # why the camera could not be reached (network)
-        self.connections = 0  # connections FFmpeg made to the gateway
+        self._served = False
         self._allowlist = Allowlist.parse(access.allowances)
         self._loop = asyncio.new_event_loop()
         # DNS in a thread of its own, left behind rather than waited for when closing:
@@ -160,7 +160,12 @@ class CameraGateway:
             loop.close()
 
     async def _serve(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
+        if self._served:
+            # FFmpeg makes one connection (TCP interleaved, no redirects); any other is a
+            # local process trying to use the gateway as a way to the camera.
+            client_writer.transport.abort()
+            return
+        self._served = True
         camera_writer: asyncio.StreamWriter | None = None
         try:
             try:
@@ -189,6 +194,8 @@ class CameraGateway:
                 loop.run_in_executor(self._resolver, host_addresses, target.host, target.port, self.access.resolve),
                 self.connect_timeout_s,
             )
+        except TimeoutError:
+            raise _Unresolved(f"{target.host} does not resolve (no answer in {self.connect_timeout_s:g} s)")
         except (OSError, ValueError) as error:
             detail = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
             raise _Unresolved(f"{target.host} does not resolve ({detail})")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pytest
 
-from streaming.camera_gateway import CameraAccess
+from streaming.camera_gateway import CameraAccess, CameraGateway, CameraTarget
 from streaming.pipeline import PipelineOptions, run_stream
 from streaming.tests.fake_cameras import (
     Certificate,
@@ -534,3 +534,27 @@ def test_an_rtsps_camera_streams_through_the_gateway_when_its_certificate_is_tru
     assert not runner.is_alive()
     assert recorder.states()[-1] == "stopped"
     assert not _gateway_threads(), "the gateway thread outlived its pipeline"
+
+
+def test_the_gateway_relays_one_connection_only(tmp_path: Path) -> None:
+    """FFmpeg makes one connection; a second one (another local process) is closed unserved."""
+    camera = FakeCamera(options_then(lambda request: ok(request)))
+    target = CameraTarget.from_url(f"rtsp://127.0.0.1:{camera.port}/x")
+    try:
+        with CameraGateway(target=target, access=CameraAccess(allowances=("127.0.0.1",))) as gateway:
+            with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as first:
+                first.sendall(b"OPTIONS rtsp://127.0.0.1/x RTSP/1.0\r\nCSeq: 1\r\n\r\n")
+                answer = first.recv(4096)
+                with socket.create_connection(("127.0.0.1", gateway.port), timeout=5) as second:
+                    second.sendall(b"OPTIONS rtsp://127.0.0.1/x RTSP/1.0\r\nCSeq: 1\r\n\r\n")
+                    try:
+                        unserved = second.recv(4096)
+                    except ConnectionResetError:
+                        unserved = b""
+    finally:
+        camera.close()
+
+    assert answer.startswith(b"RTSP/1.0 200 OK")
+    assert unserved == b""
+    assert camera.connections == 1
+    assert not _gateway_threads()
