@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import pytest
 from asgiref.sync import async_to_sync
 from asgiref.testing import ApplicationCommunicator
-from django.apps import apps
 from django.contrib import admin
 from django.db import connection, transaction
 from django.test import Client
@@ -39,9 +38,11 @@ from tests.world import (  # noqa: F401 (fixtures)
     World,
     admin_b_fixture,
     callers_fixture,
+    database_state,
     fast_password_hashing_fixture,
     object_of,
     request_send,
+    tables_changed,
     world_fixture,
 )
 
@@ -600,23 +601,6 @@ def _refused(expected: Status) -> bool:
 
 # --- The database must not move on a refusal -------------------------------------------
 
-# Bookkeeping that authenticating alone writes: not a change the request made.
-IGNORED_COLUMNS = {
-    ("attendance.Device", "last_seen_at"): "a device's authentication marks it seen",
-}
-
-
-def _database_state() -> dict[str, list[tuple]]:
-    state = {}
-    for model in apps.get_models(include_auto_created=True):
-        if model._meta.proxy or not model._meta.managed:
-            continue
-        label = model._meta.label
-        columns = [field.attname for field in model._meta.concrete_fields if (label, field.name) not in IGNORED_COLUMNS]
-        rows = model._base_manager.order_by("pk").values_list(*columns)
-        state[label] = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in values) for values in rows]
-    return state
-
 
 def _writes_so_far() -> int:
     """Rows written on this connection so far: a cheap test before comparing every table."""
@@ -627,10 +611,6 @@ def _writes_so_far() -> int:
         else:
             cursor.execute("SELECT total_changes()")
         return int(cursor.fetchone()[0])
-
-
-def _changed_tables(before: dict, after: dict) -> list[str]:
-    return sorted(label for label in before if before[label] != after[label])
 
 
 def _process_caches_clear() -> None:
@@ -649,7 +629,7 @@ def _run_cell(client, row: Row, world: World, baseline: dict, *, must_not_write:
             writes = _writes_so_far()
             response = request_send(client, row, world, method)
             if must_not_write and _writes_so_far() != writes:
-                changed = _changed_tables(baseline, _database_state())
+                changed = tables_changed(baseline, database_state())
             transaction.set_rollback(True)
     finally:
         # A login or logout replaces the session cookie; the next cell needs the original.
@@ -743,7 +723,7 @@ def test_every_route_and_method_has_a_row():
 
 
 def test_every_endpoint_answers_each_role_as_the_table_says(world, callers):
-    baseline = _database_state()
+    baseline = database_state()
     failures = []
     cells = 0
     for item in ROWS:
@@ -764,7 +744,7 @@ def test_pages_and_admin_change_nothing_on_other_verbs(world, callers):
     """Django views (pages, the admin) tell only GET from POST, so the table has rows for
     those two; PUT, PATCH and DELETE must change nothing and fail no view, even for site
     A's admin (they get the GET page, a 405, or the admin's login form)."""
-    baseline = _database_state()
+    baseline = database_state()
     drf = served_routes()
     failures = []
     for item in ROWS:

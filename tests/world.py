@@ -10,6 +10,7 @@ import re
 
 import numpy as np
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
@@ -167,3 +168,28 @@ def request_send(client: APIClient, row, world: World, method: str | None = None
     # The API speaks JSON; pages and the admin take forms.
     multipart = row.multipart or not path.startswith("/api/")
     return getattr(client, method.lower())(path, body, format="multipart" if multipart else "json")
+
+
+# --- The database, to compare before and after a request -------------------------------
+
+# Bookkeeping that authenticating alone writes: not a change the request made.
+IGNORED_COLUMNS = {
+    ("attendance.Device", "last_seen_at"): "a device's authentication marks it seen",
+}
+
+
+def database_state() -> dict[str, list[tuple]]:
+    """Every row of every table (bookkeeping columns left out), to compare before and after."""
+    state = {}
+    for model in apps.get_models(include_auto_created=True):
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        label = model._meta.label
+        columns = [field.attname for field in model._meta.concrete_fields if (label, field.name) not in IGNORED_COLUMNS]
+        rows = model._base_manager.order_by("pk").values_list(*columns)
+        state[label] = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in values) for values in rows]
+    return state
+
+
+def tables_changed(before: dict, after: dict) -> list[str]:
+    return sorted(label for label in before if before[label] != after[label])
