@@ -1,12 +1,12 @@
 """Fixtures shared by every app's tests: sites, people in each role, devices, clients."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Role
-from accounts.services import user_create
+from accounts.services import api_token_create, user_create
 from attendance.services import device_create
+from attendance_site.testing.throttles import throttle_history_clear
 from tests.factories import EmployeeFactory, SiteFactory
 
 
@@ -22,6 +22,12 @@ def _fresh_process_caches():
     yield
     selectors.galleries.clear()
     environment_selectors.active_rule_sets.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    # Throttle history is kept in Redis, which outlives each test's database rollback.
+    throttle_history_clear()
 
 
 @pytest.fixture
@@ -52,8 +58,7 @@ def viewer_a(site_a):
 
 def _client_for(user) -> APIClient:
     client = APIClient()
-    token, _ = Token.objects.get_or_create(user=user)
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user).key}")
     return client
 
 

@@ -1,4 +1,4 @@
-"""Roles and the audit log.
+"""Roles, the audit log and login lockouts.
 
 A person's role is membership of one of two groups (Admins, Viewers); which sites they
 see is a guardian object permission on each Site (see accounts/permissions.py).
@@ -28,6 +28,7 @@ class AuditLogEntry(models.Model):
         GRANT = "grant", "Grant access"
         START = "start", "Start"
         STOP = "stop", "Stop"
+        LOCKOUT = "lockout", "Login lockout"
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -52,3 +53,27 @@ class AuditLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_repr} {self.action} {self.object_repr}"
+
+
+class LoginLockout(models.Model):
+    """One lockout of a (username, address) pair after repeated wrong passwords.
+
+    django-axes keeps the live counters and forgets them after the cool-off; this row
+    stays, so that the audit log always has an object to point at, even for a username
+    that names no account.
+    """
+
+    username = models.CharField(max_length=150, help_text="As typed; it may name no account.")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    path = models.CharField(max_length=200, help_text="The login page or endpoint of the failure that locked.")
+    failures = models.PositiveIntegerField()
+    locked_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-locked_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.ip_address or 'an unknown address'}"

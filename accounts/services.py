@@ -1,22 +1,31 @@
-"""Writes of the accounts app: role groups, people, site access, audit entries."""
+"""Writes of the accounts app: role groups, people, site access, audit entries, API
+tokens and login lockouts."""
 
 import json
+import logging
 from collections.abc import Iterable
-from datetime import tzinfo
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
-from django.contrib.auth import get_user_model
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.signals import user_logged_in
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.forms.models import model_to_dict
+from django.http import HttpRequest
+from django.utils import timezone
 from guardian.shortcuts import assign_perm
+from knox.models import AuthToken
 
-from accounts.models import ROLE_GROUP_NAMES, AuditLogEntry, Role
+from accounts.models import ROLE_GROUP_NAMES, AuditLogEntry, LoginLockout, Role
 from accounts.permissions import SITE_ACCESS_PERMISSION
 
 User = get_user_model()
+logger = logging.getLogger(__name__)
 
 # The apps whose data roles are about; Django's own and third-party tables stay
 # with superusers.
@@ -156,3 +165,86 @@ def audited_delete(*, actor, instance: models.Model) -> None:
     except models.ProtectedError as error:
         names = sorted({str(obj._meta.verbose_name_plural) for obj in error.protected_objects})
         raise ValidationError(f"{instance} is still used by {', '.join(names)}; remove or move those first.")
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    """A token as its owner sees it once: the key itself is never stored, only a digest."""
+
+    key: str
+    expiry: datetime
+
+
+def api_token_obtain(*, request: HttpRequest, username: str, password: str) -> IssuedToken:
+    """A new token for a username and password, under the same lockout as every login.
+
+    Not atomic on purpose: a refused attempt must leave axes's failure count behind.
+    A locked-out pair fails here like a wrong password; axes's middleware then answers
+    it with the lockout (``accounts.lockout.lockout_response``).
+    """
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        raise ValidationError("Unable to log in with provided credentials.", code="authorization")
+    issued = api_token_create(user=user)
+    # What a browser login sends: last_login is updated and axes forgets this pair's
+    # earlier failures.
+    user_logged_in.send(sender=type(user), request=request, user=user)
+    return issued
+
+
+@transaction.atomic
+def api_token_create(*, user) -> IssuedToken:
+    """A token that expires after ``API_TOKEN_TTL``; beyond the per-person cap, the oldest go."""
+    token, key = AuthToken.objects.create(user=user, expiry=settings.API_TOKEN_TTL)
+    # Rows of the person's tokens stay few: the expired ones go now (nothing else sweeps
+    # them), and a script that logs in on every run does not pile up live ones.
+    others = AuthToken.objects.filter(user=user).exclude(digest=token.digest)
+    others.filter(expiry__lt=timezone.now()).delete()
+    surplus = others.order_by("-created")[settings.API_TOKENS_PER_USER_MAX - 1 :]
+    AuthToken.objects.filter(digest__in=list(surplus.values_list("digest", flat=True))).delete()
+    return IssuedToken(key=key, expiry=token.expiry)
+
+
+@transaction.atomic
+def api_token_rotate(*, token: AuthToken) -> IssuedToken:
+    """Replace the presented token by a new one with a whole lifetime; the old one ends now."""
+    deleted, _ = AuthToken.objects.filter(digest=token.digest).delete()
+    if not deleted:
+        # Two rotations of one token at once: only the first gets a successor.
+        raise ValidationError("This token was rotated or revoked meanwhile.", code="token_gone")
+    return api_token_create(user=token.user)
+
+
+def api_token_revoke(*, token: AuthToken) -> None:
+    AuthToken.objects.filter(digest=token.digest).delete()
+
+
+def login_lockout_record(*, username: str, ip_address: str | None, path: str, failures: int) -> LoginLockout:
+    """Record one lockout of a (username, address) pair: its row, its audit entry, a log line.
+
+    Every lockout, whichever login path reached the limit, comes through here.
+    """
+    username = username[:150]
+    with transaction.atomic():
+        lockout = LoginLockout.objects.create(
+            username=username,
+            user=User.objects.filter(**{User.USERNAME_FIELD: username}).first(),
+            ip_address=ip_address,
+            path=path[:200],
+            failures=failures,
+        )
+        audit_record(
+            actor=None,
+            action=AuditLogEntry.Action.LOCKOUT,
+            instance=lockout,
+            after={"username": username, "ip_address": ip_address, "path": lockout.path, "failures": failures},
+            reason=(
+                f"{failures} failed logins in a row; this username waits {settings.AXES_COOLOFF_TIME} "
+                "from this address after its last attempt."
+            ),
+        )
+    # %r: the username is whatever the caller typed, line breaks included.
+    logger.warning(
+        "Login lockout: username %r from %s after %d failed logins (%s)", username, ip_address, failures, path
+    )
+    return lockout

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from attendance import selectors, services
-from attendance.authentication import DeviceAuthentication, IsDevice
+from attendance.authentication import DeviceAuthentication, DeviceRateThrottle, IsDevice
 from attendance.models import AttendanceEvent, Device
 from attendance_site.api import AwareDateTimeField, NewestFirstCursorPagination
 from attendance_site.serializers import ModelSerializer, Serializer, StrictPrimaryKeyRelatedField
@@ -237,6 +237,7 @@ class DeviceEndpointViewSet(viewsets.ViewSet):
 
     authentication_classes = [DeviceAuthentication]
     permission_classes = [IsDevice]
+    throttle_classes = [DeviceRateThrottle]
     serializer_class = DeviceCheckSerializer
 
     def _record(self, request, direction: str) -> Response:

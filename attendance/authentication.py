@@ -8,9 +8,11 @@ classes refuse it.
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.permissions import BasePermission
+from rest_framework.throttling import SimpleRateThrottle
 
 from attendance.models import Device
 from attendance.services import device_authenticate
+from attendance_site.throttling import SettingsRateThrottleMixin
 
 
 class DevicePrincipal:
@@ -57,6 +59,20 @@ class IsDevice(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return isinstance(request.auth, Device)
+
+
+class DeviceRateThrottle(SettingsRateThrottleMixin, SimpleRateThrottle):
+    """The ``device`` rate, counted per device: one busy kiosk never slows another.
+
+    Set on every view that authenticates devices; requests of people pass untouched.
+    """
+
+    scope = "device"
+
+    def get_cache_key(self, request, view) -> str | None:
+        if not isinstance(request.auth, Device):
+            return None
+        return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
 
 
 class DeviceAuthenticationScheme(OpenApiAuthenticationExtension):

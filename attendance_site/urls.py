@@ -3,8 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 
+from accounts.urls import auth_urlpatterns
 from attendance_site import health
 from attendance_site.outages import server_error
 from biometrics import views as biometrics_views
@@ -19,7 +19,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/auth/", include(auth_urlpatterns)),
     path("api/accounts/", include("accounts.urls")),
     path("api/employees/", include("employees.urls")),
     path("api/attendance/", include("attendance.urls")),

@@ -13,11 +13,10 @@ from datetime import UTC, date, datetime, timedelta
 import psycopg
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Role
-from accounts.services import user_create
+from accounts.services import api_token_create, user_create
 from attendance.models import AttendanceEvent, Device
 from attendance.services import device_create
 from bench.env import BenchEnv, bench_admin
@@ -173,9 +172,8 @@ def _client_for_site_admin(site: Site) -> APIClient:
 
     user = get_user_model().objects.filter(username=USERNAME).first()
     user = user or user_create(username=USERNAME, password=None, role=Role.ADMIN, sites=[site])
-    token, _ = Token.objects.get_or_create(user=user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user).key}")
     return client
 
 

@@ -21,7 +21,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.permissions import IsAdminRole
 from attendance.api import RecordResultSerializer, record_response
-from attendance.authentication import DeviceAuthentication, IsDevice
+from attendance.authentication import DeviceAuthentication, DeviceRateThrottle, IsDevice
 from attendance.models import AttendanceEvent
 from attendance_site.api import AwareDateTimeField
 from attendance_site.serializers import IdField, ModelSerializer, Serializer
@@ -150,6 +150,7 @@ class BiometricDeviceViewSet(viewsets.ViewSet):
 
     authentication_classes = [DeviceAuthentication]
     permission_classes = [IsDevice]
+    throttle_classes = [DeviceRateThrottle]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     @extend_schema(request=FaceCheckSerializer, responses=_CHECK_RESPONSES, summary="Check in or out by face")

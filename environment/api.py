@@ -15,7 +15,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from attendance.authentication import DeviceAuthentication, IsDevice
+from attendance.authentication import DeviceAuthentication, DeviceRateThrottle, IsDevice
 from attendance.selectors import devices_visible_to
 from attendance_site.api import AwareDateTimeField
 from attendance_site.serializers import ModelSerializer, Serializer
@@ -171,6 +171,7 @@ class DeviceReadingViewSet(viewsets.ViewSet):
 
     authentication_classes = [DeviceAuthentication]
     permission_classes = [IsDevice]
+    throttle_classes = [DeviceRateThrottle]
 
     @extend_schema(request=ReadingBatchSerializer, responses={201: StoredSerializer}, summary="Report conditions")
     @action(detail=False, methods=["post"])
@@ -310,6 +311,7 @@ class RuleSetViewSet(AuditedModelViewSet):
 class DeviceModesViewSet(viewsets.ViewSet):
     authentication_classes = [DeviceAuthentication]
     permission_classes = [IsDevice]
+    throttle_classes = [DeviceRateThrottle]
 
     @extend_schema(responses={200: DeviceModesSerializer}, summary="The modes this device may use now, and why")
     @action(detail=False, methods=["get"])

@@ -109,6 +109,10 @@ PAGE_POST_REFUSED = (405, 405, 405, LOGIN, LOGIN, LOGIN)
 API_ROWS = [
     # route                                                method    expected statuses per role    object and body
     row("/api/auth/token/", "POST", *PUBLIC, body={"username": "admin-a", "password": "pw-admin-a"}),
+    # Rotate and revoke act on the token presented, never on a session: devices and the
+    # anonymous present none.
+    row("/api/auth/token/rotate/", "POST", 200, 200, 200, 401, 401, 401),
+    row("/api/auth/token/revoke/", "POST", 204, 204, 204, 401, 401, 401),
     row("/api/schema/", "GET", *PUBLIC),
     row("/api/docs/", "GET", *PUBLIC),
     # accounts
