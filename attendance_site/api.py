@@ -1,7 +1,9 @@
 """API plumbing shared by every app: the error format, aware datetimes, pagination."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
+from django.views.defaults import page_not_found
 from drf_standardized_errors.handler import ExceptionHandler
 from rest_framework import exceptions, serializers
 from rest_framework.exceptions import ErrorDetail
@@ -38,6 +40,17 @@ class ApiExceptionHandler(ExceptionHandler):
             # Python's json parser recurses per nesting level; DRF only catches ValueError.
             return exceptions.ParseError("JSON parse error - nested too deeply.")
         return super().convert_known_exceptions(exc)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's handler404: a URL no route matches (``/api/sites/1.5/``) is a 404 in the
+    API's error format under /api/, like the 404s of the views; elsewhere the page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {"type": "client_error", "errors": [{"code": "not_found", "detail": "Not found.", "attr": None}]},
+            status=404,
+        )
+    return page_not_found(request, exception)
 
 
 class AwareDateTimeField(serializers.DateTimeField):

@@ -3,11 +3,14 @@
 Two rules hold for every request body: an id is a whole number written as one (never
 ``1.5``, ``1.0``, ``true`` or ``"1e0"``, which Python's ``int()`` and DRF would round or
 read), and a key that names no field is refused instead of dropped, so a misspelled
-field is an error the client sees rather than a value silently lost.
+field is an error the client sees rather than a value silently lost. And free-form JSON
+(:class:`JSONField`, :class:`DictField`) holds no NUL character, as text never does.
 """
 
 from collections.abc import Mapping
 
+from django.core.validators import ProhibitNullCharactersValidator
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -53,6 +56,43 @@ class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+def null_characters_refuse(value) -> None:
+    """Refuse a NUL (U+0000) anywhere in a JSON value, in keys as in strings.
+
+    DRF's CharField refuses it in text; in free-form JSON it reached PostgreSQL, which
+    stores no NUL in jsonb and failed the request with a 500 (SQLite stored it).
+    """
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                raise serializers.ValidationError(
+                    ProhibitNullCharactersValidator.message, code=ProhibitNullCharactersValidator.code
+                )
+        elif isinstance(item, Mapping):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
+
+
+class JSONField(serializers.JSONField):
+    """Free-form JSON without NUL characters."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(null_characters_refuse)
+
+
+class DictField(serializers.DictField):
+    """A mapping whose keys, like its (text) values, hold no NUL character."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(null_characters_refuse)
+
+
 class UnknownFieldsRefusedMixin:
     """Refuse keys that name no field, alongside any other error of the same body.
 
@@ -86,3 +126,4 @@ class ModelSerializer(UnknownFieldsRefusedMixin, serializers.ModelSerializer):
     """The base of every model serializer that reads a request body."""
 
     serializer_related_field = StrictPrimaryKeyRelatedField
+    serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.JSONField: JSONField}

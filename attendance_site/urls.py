@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.urls import auth_urlpatterns
 from attendance_site import health
+from attendance_site.api import not_found
 from attendance_site.outages import server_error
 from biometrics import views as biometrics_views
 from dashboard import views as dashboard_views
@@ -39,3 +40,4 @@ urlpatterns = [
 
 # Outages (Redis, the database) answer 503 with Retry-After, everything else a plain 500.
 handler500 = server_error
+handler404 = not_found

@@ -24,6 +24,7 @@ from attendance.api import RecordResultSerializer, record_response
 from attendance.authentication import DeviceAuthentication, DeviceRateThrottle, IsDevice
 from attendance.models import AttendanceEvent
 from attendance_site.api import AwareDateTimeField
+from attendance_site.openapi import service_unavailable_response
 from attendance_site.serializers import IdField, ModelSerializer, Serializer
 from biometrics import selectors, services
 from biometrics.models import BiometricConsent, SiteBiometricPolicy
@@ -140,8 +141,15 @@ class QrCheckSerializer(DeviceCheckBaseSerializer):
 
 _CHECK_RESPONSES = {
     201: OpenApiResponse(RecordResultSerializer, description="Identified and stored."),
-    503: OpenApiResponse(description="No recognition worker answered in time; retry or use QR."),
     200: OpenApiResponse(RecordResultSerializer, description="A replay or a duplicate: nothing stored."),
+}
+_FACE_CHECK_RESPONSES = {
+    **_CHECK_RESPONSES,
+    503: service_unavailable_response(
+        name="Recognition",
+        codes=[RecognitionUnavailableError.default_code],
+        description="No recognition worker answered in time (retry, or use QR), or Redis or the database is down.",
+    ),
 }
 
 
@@ -153,7 +161,7 @@ class BiometricDeviceViewSet(viewsets.ViewSet):
     throttle_classes = [DeviceRateThrottle]
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
-    @extend_schema(request=FaceCheckSerializer, responses=_CHECK_RESPONSES, summary="Check in or out by face")
+    @extend_schema(request=FaceCheckSerializer, responses=_FACE_CHECK_RESPONSES, summary="Check in or out by face")
     @action(detail=False, methods=["post"], url_path="face-check")
     def face_check(self, request):
         check = FaceCheckSerializer(data=with_file_lists(request, "frames"))

@@ -10,7 +10,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from attendance_site.serializers import ModelSerializer, StrictPrimaryKeyRelatedField
+from attendance_site.serializers import DictField, ModelSerializer, StrictPrimaryKeyRelatedField
 from employees import selectors, services
 from employees.models import Department, Employee, Shift, Site
 
@@ -88,7 +88,7 @@ class EmployeeSerializer(ModelSerializer):
         selector=selectors.departments_visible_to, allow_null=True, required=False
     )
     shift = ScopedPrimaryKeyRelatedField(selector=selectors.shifts_visible_to, allow_null=True, required=False)
-    external_ids = serializers.DictField(
+    external_ids = DictField(
         child=serializers.CharField(max_length=120), required=False, help_text="HR system name -> id."
     )
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -18,7 +18,7 @@ from rest_framework.routers import DefaultRouter
 from attendance.authentication import DeviceAuthentication, DeviceRateThrottle, IsDevice
 from attendance.selectors import devices_visible_to
 from attendance_site.api import AwareDateTimeField
-from attendance_site.serializers import ModelSerializer, Serializer
+from attendance_site.serializers import JSONField, ModelSerializer, Serializer
 from employees.api import AuditedModelViewSet, ScopedPrimaryKeyRelatedField
 from employees.selectors import sites_visible_to
 from environment import selectors, services
@@ -162,6 +162,29 @@ class ReadingSerializer(serializers.Serializer):
     microphone_available = serializers.BooleanField(allow_null=True)
 
 
+class HistoryReadingSerializer(ReadingSerializer):
+    """A raw reading of the history: the row as stored, its device as ``device_id``."""
+
+    device = None
+    device_id = serializers.IntegerField()
+
+
+class HistoryBucketSerializer(serializers.Serializer):
+    """One device's readings averaged over one minute, hour or day of the history."""
+
+    device_id = serializers.IntegerField()
+    period = serializers.DateTimeField(help_text="Start of the bucket.")
+    readings = serializers.IntegerField(help_text="Readings averaged.")
+    light_lux_avg = serializers.FloatField(allow_null=True)
+    noise_db_avg = serializers.FloatField(allow_null=True)
+    temperature_c_avg = serializers.FloatField(allow_null=True)
+    network_latency_ms_avg = serializers.FloatField(allow_null=True)
+    network_loss_pct_avg = serializers.FloatField(allow_null=True)
+    network_bandwidth_kbps_avg = serializers.FloatField(allow_null=True)
+    light_lux_min = serializers.FloatField(allow_null=True)
+    noise_db_max = serializers.FloatField(allow_null=True)
+
+
 class StoredSerializer(serializers.Serializer):
     stored = serializers.IntegerField()
 
@@ -210,7 +233,7 @@ class RuleSetSerializer(ModelSerializer):
     site = ScopedPrimaryKeyRelatedField(
         selector=sites_visible_to, allow_null=True, required=False, help_text="Empty: the default rule set."
     )
-    rules = serializers.JSONField(help_text="See docs/environment.md.")
+    rules = JSONField(help_text="See docs/environment.md.")
 
     class Meta:
         model = RuleSet
@@ -250,6 +273,25 @@ class ModeDecisionSerializer(serializers.Serializer):
     reason = serializers.CharField()
 
 
+class ModeShareSerializer(serializers.Serializer):
+    draft = serializers.FloatField(help_text="Share of the readings in which the draft allows the mode.")
+    current = serializers.FloatField(help_text="The same under the active rule set (0 without one).")
+
+
+class DeviceReplaySerializer(serializers.Serializer):
+    device = serializers.IntegerField()
+    readings = serializers.IntegerField()
+    differences = serializers.IntegerField(help_text="Readings the two rule sets decide differently.")
+    allowed = serializers.DictField(child=ModeShareSerializer(), help_text="Per mode.")
+
+
+class ReplaySerializer(serializers.Serializer):
+    active_rule_set = serializers.IntegerField(allow_null=True)
+    readings = serializers.IntegerField()
+    readings_decided_differently = serializers.IntegerField()
+    devices = DeviceReplaySerializer(many=True)
+
+
 class DeviceModesSerializer(serializers.Serializer):
     allowed_modes = serializers.ListField(child=serializers.CharField(), help_text="In order of preference.")
     decisions = ModeDecisionSerializer(many=True)
@@ -287,7 +329,17 @@ class RuleSetViewSet(AuditedModelViewSet):
         rule_set = services.rule_set_activate(actor=request.user, rule_set=self.get_object())
         return Response(self.get_serializer(rule_set).data)
 
-    @extend_schema(request=DryRunSerializer, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request=DryRunSerializer,
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="DryRunResult",
+                serializers=[ModeDecisionSerializer(many=True), ReplaySerializer],
+                resource_type_field_name=None,
+                many=False,
+            )
+        },
+    )
     @action(detail=True, methods=["post"], url_path="dry-run")
     def dry_run(self, request, pk=None):
         """What this rule set (a draft, typically) would decide: for given conditions (a list of
@@ -325,9 +377,20 @@ class DeviceModesViewSet(viewsets.ViewSet):
 class ConditionViewSet(viewsets.GenericViewSet):
     serializer_class = ReadingSerializer
     filter_backends = []
+    # Every answer here is one whole list: bounded by the visible devices or the 5000 rows.
+    pagination_class = None
 
     @extend_schema(
-        parameters=[HistoryQuerySerializer], summary="Readings over time, raw (5000 at most) or averaged per bucket"
+        parameters=[HistoryQuerySerializer],
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="HistoryRow",
+                serializers=[HistoryReadingSerializer, HistoryBucketSerializer],
+                resource_type_field_name=None,
+                many=True,
+            )
+        },
+        summary="Readings over time, raw (5000 at most) or averaged per bucket",
     )
     @action(detail=False, methods=["get"])
     def history(self, request):
@@ -344,7 +407,11 @@ class ConditionViewSet(viewsets.GenericViewSet):
         )
         return Response(rows)
 
-    @extend_schema(responses={200: ReadingSerializer(many=True)}, summary="Each visible device's newest reading")
+    @extend_schema(
+        parameters=[OpenApiParameter("site", OpenApiTypes.INT, description="Only this site's devices.")],
+        responses={200: ReadingSerializer(many=True)},
+        summary="Each visible device's newest reading",
+    )
     @action(detail=False, methods=["get"])
     def current(self, request):
         devices = devices_visible_to(request.user)

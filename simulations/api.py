@@ -17,7 +17,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from attendance_site.serializers import ModelSerializer, UnknownFieldsRefusedMixin
+from attendance_site.serializers import JSONField, ModelSerializer, UnknownFieldsRefusedMixin
 from employees.api import ScopedPrimaryKeyRelatedField, SiteScopedFilter
 from employees.selectors import sites_visible_to
 from environment.api import RuleSetSerializer
@@ -47,7 +47,7 @@ class ResultRowsField(serializers.JSONField):
 
 class SimulationRunSerializer(ModelSerializer):
     site = ScopedPrimaryKeyRelatedField(selector=sites_visible_to)
-    parameters = serializers.JSONField(required=False, help_text="Whatever the generator was run with.")
+    parameters = JSONField(required=False, help_text="Whatever the generator was run with.")
 
     class Meta:
         model = SimulationRun
@@ -70,7 +70,7 @@ class RunUploadSerializer(SimulationRunSerializer):
 
 
 class RunCsvUploadSerializer(SimulationRunSerializer):
-    parameters = serializers.JSONField(binary=True, required=False, help_text="A JSON object, as text.")
+    parameters = JSONField(binary=True, required=False, help_text="A JSON object, as text.")
     results = serializers.FileField(
         help_text="CSV (UTF-8) with the header light_lux,noise_db,method,outcome,duration_ms; "
         f"up to {services.MAX_ROWS} rows; all or nothing."
