@@ -1,8 +1,11 @@
 from django.contrib import admin
+from django.db import transaction
 from django.http import Http404
 from guardian.admin import GuardedModelAdminMixin
 
 from accounts.admin import AuditedAdminMixin, SiteScopedAdminMixin
+from accounts.models import AuditLogEntry
+from accounts.services import audit_record
 from attendance_site.serializers import is_integer_id
 from employees.models import Department, Employee, Shift, Site
 
@@ -26,6 +29,33 @@ class SiteAdmin(GuardedModelAdminMixin, AuditedAdminMixin, SiteScopedAdminMixin,
     def obj_perms_manage_group_view(self, request, object_pk, group_id):
         _require_integer_ids(object_pk, group_id)
         return super().obj_perms_manage_group_view(request, object_pk, group_id)
+
+    # Access granted or taken away on these pages is audited like a grant through the API.
+    def get_obj_perms_manage_user_form(self, request):
+        return _audited_permissions_form(super().get_obj_perms_manage_user_form(request), actor=request.user)
+
+    def get_obj_perms_manage_group_form(self, request):
+        return _audited_permissions_form(super().get_obj_perms_manage_group_form(request), actor=request.user)
+
+
+def _audited_permissions_form(form_class, *, actor):
+    class AuditedPermissionsForm(form_class):
+        def save_obj_perms(self) -> None:
+            holder = getattr(self, "user", None) or self.group
+            with transaction.atomic():
+                before = sorted(self.get_obj_perms_field_initial())
+                super().save_obj_perms()
+                after = sorted(self.get_obj_perms_field_initial())
+                if before != after:
+                    audit_record(
+                        actor=actor,
+                        action=AuditLogEntry.Action.GRANT if set(after) - set(before) else AuditLogEntry.Action.REVOKE,
+                        instance=self.obj,
+                        before={"holder": str(holder), "permissions": before},
+                        after={"holder": str(holder), "permissions": after},
+                    )
+
+    return AuditedPermissionsForm
 
 
 def _require_integer_ids(*values: str) -> None:
