@@ -23,6 +23,8 @@ from knox.models import AuthToken
 
 from accounts.models import ROLE_GROUP_NAMES, AuditLogEntry, LoginLockout, Role
 from accounts.permissions import SITE_ACCESS_PERMISSION
+from attendance_site.events.services import domain_event_emit
+from attendance_site.events.types import ACCOUNT_LOGIN_LOCKED_OUT
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
@@ -220,7 +222,7 @@ def api_token_revoke(*, token: AuthToken) -> None:
 
 
 def login_lockout_record(*, username: str, ip_address: str | None, path: str, failures: int) -> LoginLockout:
-    """Record one lockout of a (username, address) pair: its row, its audit entry, a log line.
+    """Record one lockout of a (username, address) pair: its row, its audit entry, its domain event, a log line.
 
     Every lockout, whichever login path reached the limit, comes through here.
     """
@@ -242,6 +244,17 @@ def login_lockout_record(*, username: str, ip_address: str | None, path: str, fa
                 f"{failures} failed logins in a row; this username waits {settings.AXES_COOLOFF_TIME} "
                 "from this address after its last attempt."
             ),
+        )
+        domain_event_emit(
+            event_type=ACCOUNT_LOGIN_LOCKED_OUT,
+            payload={
+                "lockout_id": lockout.pk,
+                "username": username,
+                "ip_address": ip_address,
+                "failures": failures,
+                "path": lockout.path,
+            },
+            site_id=None,
         )
     # %r: the username is whatever the caller typed, line breaks included.
     logger.warning(

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.test import AsyncClient, Client
 
 from accounts.models import AuditLogEntry, LoginLockout
+from attendance_site.events.models import DomainEvent
 
 ATTACKER = "203.0.113.7"
 ELSEWHERE = "198.51.100.4"
@@ -118,7 +119,7 @@ def test_failures_count_across_login_paths(admin_user):
     _assert_locked_out("api", _login("api", *ADMIN, ATTACKER))
 
 
-def test_a_lockout_is_recorded_once_with_an_audit_entry_and_a_log_line(admin_user, admin_client, caplog):
+def test_a_lockout_is_recorded_once_with_an_audit_entry_a_domain_event_and_a_log_line(admin_user, admin_client, caplog):
     with caplog.at_level(logging.WARNING, logger="accounts.services"):
         _guess("api", ADMIN[0], 30)
 
@@ -128,6 +129,14 @@ def test_a_lockout_is_recorded_once_with_an_audit_entry_and_a_log_line(admin_use
     entry = AuditLogEntry.objects.get(action=AuditLogEntry.Action.LOCKOUT)
     assert entry.object_id == str(lockout.pk)
     assert entry.after["ip_address"] == ATTACKER
+    event = DomainEvent.objects.get(type="account.login_locked_out")
+    assert event.payload == {
+        "lockout_id": lockout.pk,
+        "username": ADMIN[0],
+        "ip_address": ATTACKER,
+        "failures": settings.AXES_FAILURE_LIMIT,
+        "path": "/api/auth/token/",
+    }
     lines = [r.getMessage() for r in caplog.records if r.name == "accounts.services"]
     assert lines == [f"Login lockout: username 'hr-admin' from {ATTACKER} after 5 failed logins (/api/auth/token/)"]
     # Admins find it in the audit log; tokens issued before the lockout keep working.

@@ -29,10 +29,11 @@ class AttendanceEventRecordedPayload(TypedDict):
 
 
 class LoginLockedOutPayload(TypedDict):
+    lockout_id: int
     username: str
-    ip_address: str
+    ip_address: str | None
     failures: int
-    channel: str  # which login: "api-token", "admin", "site"
+    path: str  # the login that reached the limit: /api/auth/token/, /admin/login/, /accounts/login/
 
 
 ATTENDANCE_EVENT_RECORDED: EventType[AttendanceEventRecordedPayload] = EventType(

@@ -9,6 +9,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
+from typing import Protocol
 
 from attendance_site.embedded_redis import free_port
 from attendance_site.server import web_command
@@ -134,8 +135,12 @@ class WebServer:
         return self.log_since(0, chars=10**9).count("Traceback")
 
 
+class Served(Protocol):
+    url: str
+
+
 def http_request(
-    server: WebServer,
+    server: Served,
     method: str,
     path: str,
     *,
@@ -143,7 +148,8 @@ def http_request(
     body: bytes | None = None,
     timeout: float = 30.0,
 ) -> tuple[int, dict[str, str], bytes]:
-    """(status, headers with lower-case names, body) of one request; HTTP errors are answers too."""
+    """(status, headers with lower-case names, body) of one request to a server (anything with
+    a base url: a WebServer, the whole system); HTTP errors are answers too."""
     call = urllib.request.Request(server.url + path, data=body, method=method, headers=headers or {})  # noqa: S310
     try:
         with _local_http.open(call, timeout=timeout) as response:
@@ -156,7 +162,7 @@ def _lower(headers) -> dict[str, str]:
     return {name.lower(): value for name, value in headers}
 
 
-def api_token(server: WebServer, username: str, password: str) -> str:
+def api_token(server: Served, username: str, password: str) -> str:
     """An `Authorization` header value for a person, from the server's token endpoint."""
     status, _, body = http_request(
         server,

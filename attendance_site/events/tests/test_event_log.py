@@ -21,6 +21,10 @@ from attendance_site.events.types import ACCOUNT_LOGIN_LOCKED_OUT
 CHECK_IN = "/api/attendance/device/check-in/"
 
 
+def lockout(username: str) -> dict:
+    return {"lockout_id": 1, "username": username, "ip_address": "192.0.2.7", "failures": 30, "path": "/admin/login/"}
+
+
 class RecordingHandler:
     """A handler as another app would register one; it fails its first `failures` calls."""
 
@@ -65,7 +69,7 @@ def emit_lockout(username: str = "mallory") -> DomainEvent:
     with transaction.atomic():
         return domain_event_emit(
             event_type=ACCOUNT_LOGIN_LOCKED_OUT,
-            payload={"username": username, "ip_address": "192.0.2.7", "failures": 30, "channel": "api-token"},
+            payload=lockout(username),
             site_id=None,
         )
 
@@ -97,7 +101,7 @@ def test_a_change_that_rolls_back_leaves_no_event(db):
     with pytest.raises(RuntimeError, match="boom"), transaction.atomic():
         domain_event_emit(
             event_type=ACCOUNT_LOGIN_LOCKED_OUT,
-            payload={"username": "x", "ip_address": "192.0.2.7", "failures": 1, "channel": "site"},
+            payload=lockout("x"),
             site_id=None,
         )
         raise RuntimeError("boom")
@@ -109,7 +113,7 @@ def test_an_event_is_only_emitted_inside_the_transaction_of_its_change(transacti
     with pytest.raises(RuntimeError, match="inside the transaction"):
         domain_event_emit(
             event_type=ACCOUNT_LOGIN_LOCKED_OUT,
-            payload={"username": "x", "ip_address": "192.0.2.7", "failures": 1, "channel": "site"},
+            payload=lockout("x"),
             site_id=None,
         )
 
