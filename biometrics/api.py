@@ -25,6 +25,7 @@ from attendance.authentication import DeviceAuthentication, DeviceRateThrottle, 
 from attendance.models import AttendanceEvent
 from attendance_site.api import AwareDateTimeField
 from attendance_site.openapi import service_unavailable_response
+from attendance_site.outages import ServiceUnavailable
 from attendance_site.serializers import IdField, ModelSerializer, Serializer
 from biometrics import selectors, services
 from biometrics.models import BiometricConsent, SiteBiometricPolicy
@@ -90,8 +91,7 @@ def with_file_lists(request, *names: str) -> dict:
 # --- Device endpoints ---------------------------------------------------------------
 
 
-class RecognitionUnavailableError(exceptions.APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+class RecognitionUnavailableError(ServiceUnavailable):
     default_detail = "Face recognition is busy or unavailable; retry, or check in by QR code."
     default_code = "recognition_unavailable"
 
