@@ -1,7 +1,8 @@
 """Secrets stay where they belong: canaries searched for everywhere else (issue #10, item 8).
 
 Each canary is a distinctive secret planted the way people plant it: a camera URL's
-password, device credentials, API tokens, a person's password, the biometric template key.
+password, device credentials, API tokens, a person's password, the biometric template key,
+an employee's QR page link and QR code.
 The test then drives the system through the API, the pages and the admin, including
 requests that fail with a canary in their body, and searches every place a secret could
 leak to: log records and process output, task messages (as published, and as they sit in
@@ -10,8 +11,8 @@ STREAMS_ROOT, the admin's pages, and the database in the clear. A canary may app
 the one response that hands it out.
 
 A new kind of secret (webhook secrets, HRMS connector credentials) adds a function to
-CANARY_SOURCES that plants one through the API and returns it, and, if it has a place of its
-own to search, a function to PLACES.
+CANARY_SOURCES that plants one through the API and returns it; a new place a secret could
+reach (an export folder, a webhook's outbox) joins the places searched at the end.
 """
 
 import base64
@@ -41,6 +42,7 @@ from accounts.services import user_create
 from attendance_site import celery_app
 from attendance_site.testing.processes import free_port
 from biometrics import crypto
+from biometrics import services as biometric_services
 from streaming.models import CameraHostAllowance, CameraStream
 from streaming.services import camera_stream_run, stream_output_dir
 from streaming.tests.conftest import queued_not_run  # noqa: F401 (fixture)
@@ -149,6 +151,26 @@ def template_key(scenario: Scenario) -> list[Canary]:
     return [Canary("biometric template key", settings.BIOMETRIC_TEMPLATE_KEYS[0])]
 
 
+def qr_credentials(scenario: Scenario) -> list[Canary]:
+    """An employee's QR page link is a bearer credential, and so is the code it shows."""
+    world = scenario.world
+    token = biometric_services.qr_token_issue(employee=world.employee_unconsented).token
+    checked = scenario.send(
+        scenario.callers["device_a"],
+        "POST",
+        "/api/biometrics/device/qr-check/",
+        {"token": token, "direction": "in", "client_event_id": "secret-qr"},
+        format="json",
+    )
+    assert checked.status_code == 201, checked.content
+    return [
+        Canary(
+            "QR page link", world.qr_link, ("GET /api/biometrics/enrolments/<pk>/qr-link/", "GET /qr/<link_token>/")
+        ),
+        Canary("QR code", token),
+    ]
+
+
 # Later apps add theirs (webhook secrets, connector credentials): plant through the API.
 CANARY_SOURCES: list[Callable[[Scenario], list[Canary]]] = [
     camera_passwords,
@@ -156,6 +178,7 @@ CANARY_SOURCES: list[Callable[[Scenario], list[Canary]]] = [
     api_tokens,
     person_passwords,
     template_key,
+    qr_credentials,
 ]
 
 
