@@ -11,13 +11,21 @@ so :mod:`attendance_site.request_limits` refuses a body at its limit having read
 """
 
 import json
+import logging
 import sys
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from attendance_site.log_redaction import BearerPathFilter
+
 # WebSocket messages from browsers are small (the dashboard sends almost nothing): refuse
 # anything bigger rather than buffer up to uvicorn's default of 16 MB per message.
 WEBSOCKET_MAX_MESSAGE_BYTES = 64 * 1024
+
+# Access lines name the path, and a QR page's path is its bearer link: they are written
+# through a child of uvicorn's access logger (its handlers, by propagation) that masks it.
+_access_logger = logging.getLogger("uvicorn.access.masked")
+_access_logger.addFilter(BearerPathFilter())
 
 
 class JsonErrorHttpProtocol(HttpToolsProtocol):
@@ -26,6 +34,10 @@ class JsonErrorHttpProtocol(HttpToolsProtocol):
     The parser refuses request heads it cannot take (headers of ~80 kB and more, malformed
     request lines) before the application runs; the stock answer is a plain-text 400.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.access_logger = _access_logger
 
     def send_400_response(self, msg: str) -> None:
         body = json.dumps(

@@ -41,12 +41,14 @@ from accounts.models import Role
 from accounts.services import user_create
 from attendance_site import celery_app
 from attendance_site.testing.processes import free_port
+from attendance_site.testing.web_server import WebServer, api_token, http_request, web_server_env
 from biometrics import crypto
 from biometrics import services as biometric_services
 from streaming.models import CameraHostAllowance, CameraStream
 from streaming.services import camera_stream_run, stream_output_dir
 from streaming.tests.conftest import queued_not_run  # noqa: F401 (fixture)
 from streaming.tests.test_pipeline import looped_clip, needs_av, needs_rtsp_server, server  # noqa: F401 (fixtures)
+from tests.factories import EmployeeFactory
 from tests.test_access_matrix import ROLES, ROWS
 from tests.world import (  # noqa: F401 (fixtures)
     CAMERA_PASSWORD,
@@ -539,3 +541,44 @@ def _wait_for(condition, what: str, timeout: float = 30.0) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(0.2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_web_process_writes_no_bearer_link_or_credential_to_its_output(
+    site_a, admin_user, device_a, tmp_path, settings
+):
+    """The command `make run` starts, access log included: what it prints is what operators keep."""
+    settings.STREAMS_ROOT = str(tmp_path / "streams")
+    employee = EmployeeFactory(site=site_a)
+    link = biometric_services.qr_page_link_issue(employee=employee)
+    CameraHostAllowance.objects.create(site=site_a, host="10.20.0.0/16")
+    with WebServer(env=web_server_env(STREAMS_ROOT=settings.STREAMS_ROOT), log_path=tmp_path / "web.log") as web:
+        token = api_token(web, "hr-admin", "pw-admin-123")
+        device = {"Authorization": f"Device {device_a.credential}"}
+        camera = {"site": site_a.pk, "name": "Hall", "url": f"rtsp://cam:{CAMERA_PASSWORD}@10.20.1.7/s"}
+        answers = [
+            http_request(web, "GET", f"/qr/{link}/"),
+            http_request(web, "GET", f"/qr/{link}/code.png"),
+            http_request(web, "GET", f"/qr/{link}x/"),  # a broken link: a 404, which Django logs too
+            http_request(web, "GET", "/api/attendance/device/me/", headers=device),
+            http_request(web, "GET", "/api/accounts/me/", headers={"Authorization": token}),
+            http_request(
+                web,
+                "POST",
+                "/api/streams/",
+                headers={"Authorization": token, "Content-Type": "application/json"},
+                body=json.dumps(camera).encode(),
+            ),
+        ]
+    output = (tmp_path / "web.log").read_text()
+    canaries = [
+        Canary("QR page link", link),
+        Canary("device credential", device_a.credential),
+        Canary("API token", token.split()[-1]),
+        Canary("camera password", CAMERA_PASSWORD),
+    ]
+
+    assert [status for status, _, _ in answers] == [200, 200, 404, 200, 200, 201]
+    assert '"GET /' in output  # the access log is on, as in production
+    leaks = _search(canaries, "web process output", [("web.log", output.encode())])
+    assert not leaks, "\n".join(f"{leak.canary} in the web process's output" for leak in leaks)
