@@ -21,8 +21,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from attendance.models import AttendanceEvent, WorkSession
-from attendance_site.events.tasks import domain_event_deliver_task
 from attendance_site import celery_app
+from attendance_site.events.tasks import domain_event_deliver_task
 from attendance_site.testing.processes import subprocess_database_env
 from dashboard.publisher import site_group_name
 from tests.factories import EmployeeFactory
