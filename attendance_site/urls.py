@@ -2,12 +2,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from drf_spectacular.views import SpectacularSwaggerSplitView
 
 from accounts.urls import auth_urlpatterns
 from attendance_site import health
 from attendance_site.api import not_found
 from attendance_site.outages import server_error
+from attendance_site.schema_view import CachedSchemaView
 from biometrics import views as biometrics_views
 from dashboard import views as dashboard_views
 from streaming import views as streaming_views
@@ -33,7 +34,7 @@ urlpatterns = [
     path("streams/<int:stream_id>/hls/<str:filename>", streaming_views.hls_file, name="stream-hls"),
     path("qr/<str:link_token>/", biometrics_views.qr_page, name="biometrics-qr-page"),
     path("qr/<str:link_token>/code.png", biometrics_views.qr_image, name="biometrics-qr-image"),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/schema/", CachedSchemaView.as_view(), name="schema"),
     # Split: Swagger UI's start-up script is served from a URL of its own, not inline.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
 ]

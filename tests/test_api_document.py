@@ -81,3 +81,22 @@ def test_a_page_url_that_no_route_matches_is_still_the_404_page(admin_client):
 
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_the_served_document_is_built_once_per_process_and_is_the_full_public_one(client, admin_client, monkeypatch):
+    from drf_spectacular.generators import SchemaGenerator
+
+    from attendance_site.schema_view import CachedSchemaView
+
+    CachedSchemaView._documents.clear()
+    built = []
+    original = SchemaGenerator.get_schema
+    monkeypatch.setattr(SchemaGenerator, "get_schema", lambda self, **kw: built.append(1) or original(self, **kw))
+
+    anonymous = client.get("/api/schema/?format=json")
+    again = admin_client.get("/api/schema/?format=json")
+
+    assert anonymous.status_code == again.status_code == 200
+    assert len(built) == 1
+    assert anonymous.json() == again.json()
+    assert "/api/attendance/device/check-in/" in anonymous.json()["paths"]
