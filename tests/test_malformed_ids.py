@@ -11,6 +11,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from attendance.models import AttendanceEvent, WorkSession
+from biometrics.models import SiteBiometricPolicy
 from employees.models import Department, Employee, Site
 from tests.factories import EmployeeFactory, SiteFactory
 
@@ -61,6 +62,7 @@ def test_site_policy_with_a_non_numeric_site_is_a_404(admin_client, site_a):
 
         assert response.status_code == 404
         assert response.json()["errors"][0]["code"] == "not_found"
+    assert not SiteBiometricPolicy.objects.exists()
 
 
 # --- Ids in bodies and filters ---------------------------------------------------------------

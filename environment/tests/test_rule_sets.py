@@ -270,6 +270,7 @@ def test_a_device_that_has_sent_no_reading_may_use_only_the_unconditional_modes_
         ),
     ]
     allowed = check_in("/api/attendance/device/check-in/", "new-pin", employee=employee_a.pk, method="pin")
+    states_written_by_check_ins = DeviceModeState.objects.count()
     modes = device_a_client.get(MODES_URL).json()
 
     assert [response.status_code for response in refused] == [400, 400, 400, 400]
@@ -278,6 +279,7 @@ def test_a_device_that_has_sent_no_reading_may_use_only_the_unconditional_modes_
     assert allowed.status_code == 201
     assert list(AttendanceEvent.objects.values_list("method", flat=True)) == ["pin"]
     assert not QrTokenUse.objects.exists()
+    assert states_written_by_check_ins == 0
     # What the refusals were decided by is what the device is told once it asks.
     assert modes["allowed_modes"] == ["pin"]
     assert DeviceModeState.objects.get().reading_at is None
