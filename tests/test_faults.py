@@ -36,7 +36,7 @@ from django.utils import timezone
 from attendance.models import AttendanceEvent, WorkSession
 from attendance_site.embedded_redis import free_port
 from attendance_site.events.models import DomainEvent, DomainEventDelivery
-from attendance_site.testing.processes import subprocess_database_env
+from attendance_site.testing.processes import child_process_env
 from attendance_site.testing.web_server import api_token, http_request
 from biometrics import services as biometrics_services
 from streaming.models import CameraStream
@@ -172,8 +172,8 @@ class Kiosk:
 @pytest.fixture
 def system(django_db_setup, tmp_path, request):
     port = free_port()
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "SQLITE_PATH", "REDIS_URL")}
-    env.update(subprocess_database_env())
+    env = child_process_env()
+    del env["REDIS_URL"]  # the runner starts its own, which the test pauses and kills
     env.update(
         {
             "PORT": str(port),
@@ -181,7 +181,6 @@ def system(django_db_setup, tmp_path, request):
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "DEMO_DATA": "false",
             "DEMO_ACTIVITY_SECONDS": "0",
-            "DEBUG": "false",
             "STATIC_ROOT": str(tmp_path / "static"),
             "STREAMS_ROOT": str(tmp_path / "streams"),
             # The sweeper looks every 2 s for events 5 s old: the test need not wait long.
@@ -192,8 +191,6 @@ def system(django_db_setup, tmp_path, request):
             # The stream supervisor (beat, every 10 s) restarts a camera silent for 10 s.
             "STREAMS_HEARTBEAT_STALE_SECONDS": "10",
             "STREAMS_MAX_CONCURRENT": "1",
-            "DJANGO_SETTINGS_MODULE": "attendance_site.settings",
-            "PYTHONUNBUFFERED": "1",
         }
     )
     runner = Runner(env, tmp_path / "runner.log", port)

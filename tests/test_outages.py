@@ -16,7 +16,8 @@ from django.conf import settings
 
 from attendance_site.embedded_redis import embedded_redis_start, free_port
 from attendance_site.events.models import DomainEvent
-from attendance_site.testing.web_server import WebServer, WebServerError, api_token, http_request, web_server_env
+from attendance_site.testing.processes import child_process_env
+from attendance_site.testing.web_server import api_token, http_request, web_serving
 from biometrics import services as biometrics_services
 from tests.factories import EmployeeFactory
 
@@ -54,20 +55,14 @@ def own_redis():
 @pytest.fixture
 def server(own_redis, tmp_path, request):
     # Tasks go to the broker as in production (no eager run in the web process).
-    env = web_server_env(
+    env = child_process_env(
         REDIS_URL=own_redis.url,
         CELERY_TASK_ALWAYS_EAGER="false",
         BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS=str(RECOGNITION_TIMEOUT_SECONDS),
         REDIS_SOCKET_TIMEOUT_SECONDS="2",
     )
-    web = WebServer(env=env, log_path=tmp_path / "web.log")
-    try:
-        web.start()
-    except WebServerError as error:
-        pytest.fail(str(error))
-    yield web
-    web.stop()
-    print(f"--- web server log ---\n{web.log_tail()}")  # shown by pytest only when the test failed
+    with web_serving(env=env, log_path=tmp_path / "web.log", request=request) as web:
+        yield web
 
 
 @pytest.fixture
@@ -140,14 +135,9 @@ def server_without_database(tmp_path, request):
             "DATABASE_URL": f"postgres://postgres@127.0.0.1:{free_port()}/gone",
             "DATABASE_POOL_TIMEOUT_SECONDS": "1",
         }
-    env = {key: value for key, value in web_server_env().items() if key not in ("DATABASE_URL", "SQLITE_PATH")}
-    web = WebServer(env={**env, **database}, log_path=tmp_path / "web.log")
-    try:
-        web.start()
-    except WebServerError as error:
-        pytest.fail(str(error))
-    yield web
-    web.stop()
+    env = {key: value for key, value in child_process_env().items() if key not in ("DATABASE_URL", "SQLITE_PATH")}
+    with web_serving(env={**env, **database}, log_path=tmp_path / "web.log", request=request) as web:
+        yield web
 
 
 @pytest.mark.parametrize("server_without_database", ["sqlite", "postgresql"], indirect=True)

@@ -11,6 +11,7 @@ blob: worker) is streaming/tests/test_player_browser.py, under the same fixture.
 
 import pytest
 
+from attendance_site.testing.web_server import web_serving
 from biometrics.services import qr_page_link_issue
 from dashboard.tests.test_browser import (  # noqa: F401 (fixtures)
     ADMIN_PASSWORD,
@@ -23,7 +24,6 @@ from dashboard.tests.test_browser import (  # noqa: F401 (fixtures)
     screenshot,
     server_env,
     static_root,
-    web_serving,
 )
 from streaming.models import CameraStream
 
@@ -42,7 +42,9 @@ SCHEMA_TIMEOUT_MS = 60_000  # the server builds the whole API's schema on the fi
 def server(server_env, tmp_path, request):  # noqa: F811 (replaces the dashboard tests' server)
     """A web server whose QR codes rotate every two seconds, so the page's refresh shows within a test."""
     with web_serving(
-        env={**server_env, "QR_TOKEN_WINDOW_SECONDS": str(QR_WINDOW_SECONDS)}, tmp_path=tmp_path, request=request
+        env={**server_env, "QR_TOKEN_WINDOW_SECONDS": str(QR_WINDOW_SECONDS)},
+        log_path=tmp_path / "web.log",
+        request=request,
     ) as web:
         yield web
 

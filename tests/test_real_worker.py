@@ -23,7 +23,7 @@ from django.conf import settings
 from attendance.models import AttendanceEvent, WorkSession
 from attendance_site import celery_app
 from attendance_site.events.tasks import domain_event_deliver_task
-from attendance_site.testing.processes import subprocess_database_env
+from attendance_site.testing.processes import child_process_env
 from dashboard.publisher import site_group_name
 from tests.factories import EmployeeFactory
 
@@ -47,16 +47,7 @@ def celery_worker(django_db_setup, tmp_path_factory):
     first in, first out and the worker runs one task at a time, that also drains tasks
     left on the queue by earlier runs before any test creates an event.
     """
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "SQLITE_PATH")}
-    env.update(subprocess_database_env())
-    env.update(
-        {
-            "REDIS_URL": os.environ["REDIS_URL"],
-            "CELERY_TASK_ALWAYS_EAGER": "false",
-            "DJANGO_SETTINGS_MODULE": "attendance_site.settings",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
+    env = child_process_env(CELERY_TASK_ALWAYS_EAGER="false")
     hostname = f"real-worker-test-{uuid.uuid4().hex[:8]}@%h"
     log_path = tmp_path_factory.mktemp("celery-worker") / "worker.log"
     eager_before = celery_app.conf.task_always_eager

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from attendance_site.testing.web_server import WebServer, WebServerError, api_token, web_server_env
+from attendance_site.testing.processes import child_process_env
+from attendance_site.testing.web_server import WebServer, api_token, web_serving
 from tests.factories import EmployeeFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,15 +29,9 @@ MEMORY_BOUND_MB = 64
 
 
 @pytest.fixture
-def server(tmp_path):
-    web = WebServer(env=web_server_env(), log_path=tmp_path / "web.log")
-    try:
-        web.start()
-    except WebServerError as error:
-        pytest.fail(str(error))
-    yield web
-    web.stop()
-    print(f"--- web server log ---\n{web.log_tail()}")
+def server(tmp_path, request):
+    with web_serving(env=child_process_env(), log_path=tmp_path / "web.log", request=request) as web:
+        yield web
 
 
 def send(server: WebServer, head: bytes, body_chunks=(), *, read_timeout: float = 30.0) -> tuple[int, dict, bytes]:

@@ -40,8 +40,8 @@ from rest_framework.test import APIClient
 from accounts.models import Role
 from accounts.services import user_create
 from attendance_site import celery_app
-from attendance_site.testing.processes import free_port
-from attendance_site.testing.web_server import WebServer, api_token, http_request, web_server_env
+from attendance_site.testing.processes import child_process_env, free_port
+from attendance_site.testing.web_server import WebServer, api_token, http_request
 from biometrics import crypto
 from biometrics import services as biometric_services
 from streaming.models import CameraHostAllowance, CameraStream
@@ -552,7 +552,7 @@ def test_the_web_process_writes_no_bearer_link_or_credential_to_its_output(
     employee = EmployeeFactory(site=site_a)
     link = biometric_services.qr_page_link_issue(employee=employee)
     CameraHostAllowance.objects.create(site=site_a, host="10.20.0.0/16")
-    with WebServer(env=web_server_env(STREAMS_ROOT=settings.STREAMS_ROOT), log_path=tmp_path / "web.log") as web:
+    with WebServer(env=child_process_env(STREAMS_ROOT=settings.STREAMS_ROOT), log_path=tmp_path / "web.log") as web:
         token = api_token(web, "hr-admin", "pw-admin-123")
         device = {"Authorization": f"Device {device_a.credential}"}
         camera = {"site": site_a.pk, "name": "Hall", "url": f"rtsp://cam:{CAMERA_PASSWORD}@10.20.1.7/s"}

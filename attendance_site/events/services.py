@@ -9,6 +9,7 @@ alone (with back-off) and one that succeeded is never called again for that even
 """
 
 import logging
+import time
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -122,8 +123,6 @@ def _delivery_outcome_save(event: DomainEvent, errors: list[str]) -> None:
 
 def domain_events_sweep(*, now: datetime | None = None, limit: int = 500, budget_s: float = 20.0) -> int:
     """Deliver, oldest first, events still waiting past their next attempt; the number delivered in full."""
-    import time
-
     now = now or timezone.now()
     started = time.monotonic()
     due = list(

@@ -8,6 +8,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -23,30 +25,6 @@ _local_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 class WebServerError(RuntimeError):
     pass
-
-
-def web_server_env(**overrides: str) -> dict[str, str]:
-    """The environment of a web process serving this test run's database and Redis.
-
-    Tasks run in the server process (eager) unless overridden: no worker is needed to
-    publish a check-in, and none is started.
-    """
-    from attendance_site.testing.processes import subprocess_database_env
-
-    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "SQLITE_PATH")}
-    env.update(subprocess_database_env())
-    env.update(
-        {
-            "REDIS_URL": os.environ["REDIS_URL"],
-            "CELERY_TASK_ALWAYS_EAGER": "true",
-            "DEBUG": "false",
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "DJANGO_SETTINGS_MODULE": "attendance_site.settings",
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(overrides)
-    return env
 
 
 class WebServer:
@@ -156,6 +134,26 @@ def http_request(
             return response.status, _lower(response.headers.items()), response.read()
     except urllib.error.HTTPError as error:
         return error.code, _lower(error.headers.items()), error.read()
+
+
+@contextmanager
+def web_serving(*, env: dict[str, str], log_path: Path, request=None) -> Iterator[WebServer]:
+    """For tests: a started web server, stopped afterwards; a start failure fails the test,
+    and with pytest's `request` the server's log is printed when the test failed."""
+    import pytest
+
+    server = WebServer(env=env, log_path=log_path)
+    failures_before = request.session.testsfailed if request is not None else 0
+    try:
+        server.start()
+    except WebServerError as error:
+        pytest.fail(str(error))
+    try:
+        yield server
+        if request is not None and request.session.testsfailed > failures_before:
+            print(f"--- web server log ({log_path}) ---\n{server.log_tail()}")
+    finally:
+        server.stop()
 
 
 def _lower(headers) -> dict[str, str]:

@@ -25,7 +25,6 @@ import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -36,7 +35,8 @@ from accounts.models import Role
 from accounts.services import user_create
 from attendance.models import Device
 from attendance.services import attendance_event_record
-from attendance_site.testing.web_server import WebServer, WebServerError, web_server_env
+from attendance_site.testing.processes import child_process_env
+from attendance_site.testing.web_server import WebServer, web_serving
 from tests.factories import EmployeeFactory
 
 try:
@@ -58,8 +58,6 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
 CHECK_IN = "/api/attendance/device/check-in/"
 
-SERVER_START_TIMEOUT = 30.0
-SERVER_STOP_TIMEOUT = 15.0
 PAGE_TIMEOUT_MS = 10_000  # default for every page action and expectation
 LIVE_WITHIN_SECONDS = 1.0  # the issue's bound: a check-in is on the open page within 1 s
 OTHER_SITE_QUIET_SECONDS = 1.5
@@ -112,7 +110,7 @@ def static_root(tmp_path_factory, browser_requirements) -> Path:
 @pytest.fixture(scope="module")
 def server_env(browser_requirements, django_db_setup, static_root) -> dict[str, str]:
     """The web server's environment: this run's test database and Redis; check-ins publish in-process (eager tasks)."""
-    return web_server_env(STATIC_ROOT=str(static_root))
+    return child_process_env(STATIC_ROOT=str(static_root))
 
 
 @pytest.fixture
@@ -123,25 +121,8 @@ def server(server_env, tmp_path, request):
     types and permissions come back under new ids, and a server process that cached the
     old ones (Django's ContentType cache) finds nobody's site permissions.
     """
-    with web_serving(env=server_env, tmp_path=tmp_path, request=request) as web:
+    with web_serving(env=server_env, log_path=tmp_path / "web.log", request=request) as web:
         yield web
-
-
-@contextmanager
-def web_serving(*, env: dict, tmp_path, request):
-    """A started web server, stopped afterwards; its log is printed if the test failed."""
-    server = WebServer(env=env, log_path=tmp_path / "web.log")
-    failures_before = request.session.testsfailed
-    try:
-        server.start(timeout=SERVER_START_TIMEOUT)
-    except WebServerError as error:
-        pytest.fail(str(error))
-    try:
-        yield server
-        if request.session.testsfailed > failures_before:
-            print(f"--- web server log ({server.log_path}) ---\n{server.log_tail()}")
-    finally:
-        server.stop(timeout=SERVER_STOP_TIMEOUT)
 
 
 # Every page records what its Content-Security-Policy refused, and says so on the console.

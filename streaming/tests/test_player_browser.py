@@ -20,6 +20,7 @@ import pytest
 
 from accounts.models import Role
 from accounts.services import user_create
+from attendance_site.testing.web_server import web_serving
 from dashboard.publisher import site_message_publish
 from dashboard.tests.test_browser import (  # noqa: F401 (fixtures)
     browser_requirements,
@@ -28,7 +29,6 @@ from dashboard.tests.test_browser import (  # noqa: F401 (fixtures)
     screenshot,
     server_env,
     static_root,
-    web_serving,
 )
 from streaming.models import CameraStream
 from streaming.pipeline import PipelineOptions, StreamStatus, run_stream
@@ -69,7 +69,7 @@ def web(server_env, static_root, streams_root, tmp_path, request):  # noqa: F811
     if not (static_root / VENDORED_HLS).is_file():
         pytest.fail(f"static/{VENDORED_HLS} is missing: run `python scripts/vendor_static.py` (make does)")
     with web_serving(
-        env={**server_env, "STREAMS_ROOT": str(streams_root)}, tmp_path=tmp_path, request=request
+        env={**server_env, "STREAMS_ROOT": str(streams_root)}, log_path=tmp_path / "web.log", request=request
     ) as instance:
         yield instance
 
