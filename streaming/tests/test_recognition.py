@@ -132,6 +132,12 @@ def test_stream_names_the_enrolled_person_and_checks_them_in(server, admin_user,
         for segment in sorted(set(_playlist_segments(output_dir / "index.m3u8")) - segments_before)
         for frame in _decode_segment(output_dir / segment)
     ]
-    filled = [int(cv2.erode(_green_mask(frame).astype(np.uint8), np.ones((7, 7), np.uint8)).sum()) for frame in frames]
-    tagged = sum(pixels > 150 for pixels in filled)
-    assert tagged >= len(frames) / 2, f"no name tag in most frames (filled green pixels per frame: {filled})"
+    masks = [_green_mask(frame).astype(np.uint8) for frame in frames]
+    outlined = [int(mask.sum()) for mask in masks]
+    filled = [int(cv2.erode(mask, np.ones((7, 7), np.uint8)).sum()) for mask in masks]
+    # Only frames with a box can carry a tag: where the person turns away, the detector
+    # finds no face and nothing is drawn, which depends on where in the clip the segment is.
+    boxed = [index for index, pixels in enumerate(outlined) if pixels > 150]
+    tagged = [index for index in boxed if filled[index] > 150]
+    assert boxed, f"no box in any frame (green pixels per frame: {outlined})"
+    assert len(tagged) >= len(boxed) / 2, f"no name tag on most boxes (filled green pixels per frame: {filled})"
