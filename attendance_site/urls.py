@@ -1,27 +1,25 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularSwaggerSplitView
 
-from accounts.urls import auth_urlpatterns
+from accounts import urls as accounts_urls
 from attendance_site import health
 from attendance_site.api import not_found
 from attendance_site.outages import server_error
 from attendance_site.schema_view import CachedSchemaView
-from biometrics import views as biometrics_views
-from dashboard import views as dashboard_views
-from streaming import views as streaming_views
+from biometrics import urls as biometrics_urls
+from dashboard import urls as dashboard_urls
+from streaming import urls as streaming_urls
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/dashboard/", permanent=False)),
-    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("dashboard/", dashboard_views.dashboard, name="dashboard"),
+    path("", include(accounts_urls.page_urlpatterns)),
+    path("", include(dashboard_urls.page_urlpatterns)),
+    path("", include(streaming_urls.page_urlpatterns)),
+    path("", include(biometrics_urls.page_urlpatterns)),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("api/auth/", include(auth_urlpatterns)),
+    path("api/auth/", include(accounts_urls.auth_urlpatterns)),
     path("api/accounts/", include("accounts.urls")),
     path("api/employees/", include("employees.urls")),
     path("api/attendance/", include("attendance.urls")),
@@ -30,10 +28,6 @@ urlpatterns = [
     path("api/environment/", include("environment.urls")),
     path("api/simulations/", include("simulations.urls")),
     path("api/streams/", include("streaming.urls")),
-    path("streams/<int:stream_id>/", streaming_views.stream_player, name="stream-player"),
-    path("streams/<int:stream_id>/hls/<str:filename>", streaming_views.hls_file, name="stream-hls"),
-    path("qr/<str:link_token>/", biometrics_views.qr_page, name="biometrics-qr-page"),
-    path("qr/<str:link_token>/code.png", biometrics_views.qr_image, name="biometrics-qr-image"),
     path("api/schema/", CachedSchemaView.as_view(), name="schema"),
     # Split: Swagger UI's start-up script is served from a URL of its own, not inline.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
