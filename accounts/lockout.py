@@ -25,7 +25,8 @@ def client_ip(request: HttpRequest) -> str | None:
     One rule for both, so that a lockout and a throttle never disagree about who is
     calling; anything that is not an address (a forged header) counts as unknown.
     """
-    ident = BaseThrottle().get_ident(request) or ""
+    # get_ident reads only request.META, which a Django request has as a DRF one does.
+    ident = BaseThrottle().get_ident(request) or ""  # type: ignore[arg-type]
     try:
         return str(ipaddress.ip_address(ident.strip()))
     except ValueError:
@@ -54,7 +55,7 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
             "Too many failed logins for this username from this address; "
             f"try again in {seconds} seconds or ask an admin to unlock it."
         )
-        response = JsonResponse(
+        response: HttpResponse = JsonResponse(
             {"type": "client_error", "errors": [{"code": "locked_out", "detail": detail, "attr": None}]},
             status=429,
         )

@@ -3,11 +3,11 @@
 from django.db.models import QuerySet
 
 from accounts.models import AuditLogEntry
-from accounts.permissions import user_is_admin
+from accounts.permissions import RequestUser, user_is_admin
 from employees.selectors import user_sees_all_sites, visible_site_ids
 
 
-def audit_entries_visible_to(user) -> QuerySet[AuditLogEntry]:
+def audit_entries_visible_to(user: RequestUser) -> QuerySet[AuditLogEntry]:
     """Admins read the audit log of their sites; entries tied to no site need all sites."""
     if not user_is_admin(user):
         return AuditLogEntry.objects.none()

@@ -6,10 +6,12 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AbstractUser, Group, Permission
 from django.contrib.auth.signals import user_logged_in
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -22,12 +24,14 @@ from guardian.shortcuts import assign_perm
 from knox.models import AuthToken
 
 from accounts.models import ROLE_GROUP_NAMES, AuditLogEntry, LoginLockout, Role
-from accounts.permissions import SITE_ACCESS_PERMISSION
+from accounts.permissions import SITE_ACCESS_PERMISSION, RequestUser
 from attendance_site.events.services import domain_event_emit
-from attendance_site.events.types import ACCOUNT_LOGIN_LOCKED_OUT
+from attendance_site.events.types import ACCOUNT_LOGIN_LOCKED_OUT, LoginLockedOutPayload
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
+
+ModelT = TypeVar("ModelT", bound=models.Model)
 
 # The apps whose data roles are about; Django's own and third-party tables stay
 # with superusers.
@@ -68,7 +72,7 @@ def user_create(
     sites: Iterable[models.Model] = (),
     all_sites: bool = False,
     email: str = "",
-) -> User:
+) -> AbstractUser:
     """A staff member with one role, scoped to the given sites (or to all of them)."""
     user = User.objects.create_user(username=username, password=password, email=email, is_staff=True)
     user.groups.add(Group.objects.get(name=ROLE_GROUP_NAMES[role]))
@@ -80,19 +84,19 @@ def user_create(
 
 
 @transaction.atomic
-def site_access_grant(*, actor, user, site) -> None:
+def site_access_grant(*, actor: RequestUser | None, user: AbstractUser, site: models.Model) -> None:
     assign_perm(SITE_ACCESS_PERMISSION, user, site)
     audit_record(actor=actor, action=AuditLogEntry.Action.GRANT, instance=site, after={"user": user.username})
 
 
 class _SnapshotEncoder(DjangoJSONEncoder):
-    def default(self, o):
+    def default(self, o: Any) -> Any:
         if isinstance(o, tzinfo):
             return str(o)
         return super().default(o)
 
 
-def model_snapshot(instance: models.Model) -> dict:
+def model_snapshot(instance: models.Model) -> dict[str, Any]:
     """A JSON-safe copy of a row's fields, without the ones a model marks secret."""
     secret_fields = set(getattr(instance, "AUDIT_EXCLUDED_FIELDS", ()))
     values = {name: value for name, value in model_to_dict(instance).items() if name not in secret_fields}
@@ -101,16 +105,16 @@ def model_snapshot(instance: models.Model) -> dict:
 
 def audit_record(
     *,
-    actor,
+    actor: RequestUser | None,
     action: str,
     instance: models.Model,
-    before: dict | None = None,
-    after: dict | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
     reason: str = "",
 ) -> AuditLogEntry:
     """Append one audit entry; call it inside the transaction of the change it records."""
     return AuditLogEntry.objects.create(
-        actor=actor if actor is not None and actor.pk else None,
+        actor=actor if isinstance(actor, User) and actor.pk else None,
         actor_repr=getattr(actor, "username", "") or "system",
         action=action,
         content_type=ContentType.objects.get_for_model(instance, for_concrete_model=True),
@@ -130,7 +134,7 @@ def _site_id_of(instance: models.Model) -> int | None:
 
 
 @transaction.atomic
-def audited_create(*, actor, model: type[models.Model], fields: dict) -> models.Model:
+def audited_create(*, actor: RequestUser | None, model: type[ModelT], fields: dict[str, Any]) -> ModelT:
     """Validate, insert and audit one row; the shared path of plain CRUD services."""
     instance = model(**fields)
     instance.full_clean()
@@ -140,7 +144,7 @@ def audited_create(*, actor, model: type[models.Model], fields: dict) -> models.
 
 
 @transaction.atomic
-def audited_update(*, actor, instance: models.Model, fields: dict) -> models.Model:
+def audited_update(*, actor: RequestUser | None, instance: ModelT, fields: dict[str, Any]) -> ModelT:
     before = model_snapshot(instance)
     for name, value in fields.items():
         setattr(instance, name, value)
@@ -157,7 +161,7 @@ def audited_update(*, actor, instance: models.Model, fields: dict) -> models.Mod
 
 
 @transaction.atomic
-def audited_delete(*, actor, instance: models.Model) -> None:
+def audited_delete(*, actor: RequestUser | None, instance: models.Model) -> None:
     """Delete and audit; a row still referenced elsewhere is refused, not cascaded."""
     before = model_snapshot(instance)
     audit_record(actor=actor, action=AuditLogEntry.Action.DELETE, instance=instance, before=before)
@@ -195,7 +199,7 @@ def api_token_obtain(*, request: HttpRequest, username: str, password: str) -> I
 
 
 @transaction.atomic
-def api_token_create(*, user) -> IssuedToken:
+def api_token_create(*, user: AbstractBaseUser) -> IssuedToken:
     """A token that expires after ``API_TOKEN_TTL``; beyond the per-person cap, the oldest go."""
     token, key = AuthToken.objects.create(user=user, expiry=settings.API_TOKEN_TTL)
     # Rows of the person's tokens stay few: the expired ones go now (nothing else sweeps
@@ -245,17 +249,14 @@ def login_lockout_record(*, username: str, ip_address: str | None, path: str, fa
                 "from this address after its last attempt."
             ),
         )
-        domain_event_emit(
-            event_type=ACCOUNT_LOGIN_LOCKED_OUT,
-            payload={
-                "lockout_id": lockout.pk,
-                "username": username,
-                "ip_address": ip_address,
-                "failures": failures,
-                "path": lockout.path,
-            },
-            site_id=None,
-        )
+        payload: LoginLockedOutPayload = {
+            "lockout_id": lockout.pk,
+            "username": username,
+            "ip_address": ip_address,
+            "failures": failures,
+            "path": lockout.path,
+        }
+        domain_event_emit(event_type=ACCOUNT_LOGIN_LOCKED_OUT, payload=payload, site_id=None)
     # %r: the username is whatever the caller typed, line breaks included.
     logger.warning(
         "Login lockout: username %r from %s after %d failed logins (%s)", username, ip_address, failures, path

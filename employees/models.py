@@ -90,7 +90,8 @@ class Shift(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        if self.start_time is not None and self.start_time == self.end_time:
+        # clean() runs even when a required field failed its own check, so either may be None.
+        if self.start_time is not None and self.start_time == self.end_time:  # type: ignore[redundant-expr]
             raise ValidationError({"end_time": "A shift cannot start and end at the same time."})
 
 
@@ -128,9 +129,9 @@ class Employee(models.Model):
 
     def clean(self) -> None:
         errors = {}
-        if self.department_id and self.site_id and self.department.site_id != self.site_id:
+        if self.department is not None and self.site_id and self.department.site_id != self.site_id:
             errors["department"] = "The department belongs to another site."
-        if self.shift_id and self.site_id and self.shift.site_id != self.site_id:
+        if self.shift is not None and self.site_id and self.shift.site_id != self.site_id:
             errors["shift"] = "The shift belongs to another site."
         if not isinstance(self.external_ids, dict) or not all(
             isinstance(key, str) and isinstance(value, str) and value for key, value in self.external_ids.items()

@@ -1,71 +1,74 @@
 """Writes of the employees app. Plain CRUD goes through the audited helpers."""
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.models import AuditLogEntry
+from accounts.permissions import RequestUser
 from accounts.services import audit_record, audited_create, audited_delete, audited_update, model_snapshot
 from employees.models import Department, Employee, Shift, Site
 from employees.selectors import user_sees_all_sites
 
 
-def site_create(*, actor, fields: dict) -> Site:
+def site_create(*, actor: RequestUser, fields: dict[str, Any]) -> Site:
     # A site-scoped admin could create a site and then never see it again.
     if not user_sees_all_sites(actor):
         raise PermissionDenied("Only admins with access to every site may create sites.")
     return audited_create(actor=actor, model=Site, fields=fields)
 
 
-def site_update(*, actor, site: Site, fields: dict) -> Site:
+def site_update(*, actor: RequestUser, site: Site, fields: dict[str, Any]) -> Site:
     return audited_update(actor=actor, instance=site, fields=fields)
 
 
-def site_delete(*, actor, site: Site) -> None:
+def site_delete(*, actor: RequestUser, site: Site) -> None:
     audited_delete(actor=actor, instance=site)
 
 
-def department_create(*, actor, fields: dict) -> Department:
+def department_create(*, actor: RequestUser, fields: dict[str, Any]) -> Department:
     return audited_create(actor=actor, model=Department, fields=fields)
 
 
-def _site_unchanged(instance, fields: dict) -> None:
+def _site_unchanged(instance: Department | Shift, fields: dict[str, Any]) -> None:
     # Moving a department or shift would leave its employees at the old site with it.
     if "site" in fields and fields["site"].pk != instance.site_id:
         raise ValidationError({"site": "Cannot move to another site; create one there instead."})
 
 
-def department_update(*, actor, department: Department, fields: dict) -> Department:
+def department_update(*, actor: RequestUser, department: Department, fields: dict[str, Any]) -> Department:
     _site_unchanged(department, fields)
     return audited_update(actor=actor, instance=department, fields=fields)
 
 
-def department_delete(*, actor, department: Department) -> None:
+def department_delete(*, actor: RequestUser, department: Department) -> None:
     audited_delete(actor=actor, instance=department)
 
 
-def shift_create(*, actor, fields: dict) -> Shift:
+def shift_create(*, actor: RequestUser, fields: dict[str, Any]) -> Shift:
     return audited_create(actor=actor, model=Shift, fields=fields)
 
 
-def shift_update(*, actor, shift: Shift, fields: dict) -> Shift:
+def shift_update(*, actor: RequestUser, shift: Shift, fields: dict[str, Any]) -> Shift:
     _site_unchanged(shift, fields)
     return audited_update(actor=actor, instance=shift, fields=fields)
 
 
-def shift_delete(*, actor, shift: Shift) -> None:
+def shift_delete(*, actor: RequestUser, shift: Shift) -> None:
     audited_delete(actor=actor, instance=shift)
 
 
-def employee_create(*, actor, fields: dict) -> Employee:
+def employee_create(*, actor: RequestUser, fields: dict[str, Any]) -> Employee:
     return audited_create(actor=actor, model=Employee, fields=fields)
 
 
-def employee_update(*, actor, employee: Employee, fields: dict) -> Employee:
+def employee_update(*, actor: RequestUser, employee: Employee, fields: dict[str, Any]) -> Employee:
     return audited_update(actor=actor, instance=employee, fields=fields)
 
 
 @transaction.atomic
-def employee_remove(*, actor, employee: Employee) -> bool:
+def employee_remove(*, actor: RequestUser, employee: Employee) -> bool:
     """Delete an employee, or deactivate one whose attendance must be kept.
 
     Returns True when the row was deleted, False when it was deactivated.

@@ -7,7 +7,7 @@ import factory
 from employees.models import Department, Employee, Shift, Site
 
 
-class SiteFactory(factory.django.DjangoModelFactory):
+class SiteFactory(factory.django.DjangoModelFactory[Site]):
     class Meta:
         model = Site
 
@@ -15,7 +15,7 @@ class SiteFactory(factory.django.DjangoModelFactory):
     timezone = "Europe/Berlin"
 
 
-class DepartmentFactory(factory.django.DjangoModelFactory):
+class DepartmentFactory(factory.django.DjangoModelFactory[Department]):
     class Meta:
         model = Department
 
@@ -23,7 +23,7 @@ class DepartmentFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Department {n}")
 
 
-class ShiftFactory(factory.django.DjangoModelFactory):
+class ShiftFactory(factory.django.DjangoModelFactory[Shift]):
     class Meta:
         model = Shift
 
@@ -34,7 +34,7 @@ class ShiftFactory(factory.django.DjangoModelFactory):
     grace_minutes = 5
 
 
-class EmployeeFactory(factory.django.DjangoModelFactory):
+class EmployeeFactory(factory.django.DjangoModelFactory[Employee]):
     class Meta:
         model = Employee
 
