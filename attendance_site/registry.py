@@ -1,12 +1,27 @@
-"""The extension registry: fixed keys that apps and plugins add to.
+"""The extension registry: typed stores that built-in apps and plugins add to.
 
-Built-in apps register exactly as a plugin would (in their AppConfig.ready), so the
-dashboard renders whatever panels and menu entries are registered, without knowing
-which app provided them.
+Every store is declared here, once, with the type of item it holds; nothing can add a
+store later (as NetBox's ``Registry``). Items arrive from each installed app's
+``extensions.py`` (attendance_site/plugins/loading.py), built-in apps and plugins alike,
+and the registry is frozen when start-up is over: an item registered at run time would
+exist in one process only. Two items with one key stop start-up, naming both owners, so
+a plugin cannot silently replace a built-in.
 """
 
-from collections.abc import Callable
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+
+from django.core.exceptions import ImproperlyConfigured
+
+from attendance_site.events.handlers import EventHandler
+from attendance_site.events.types import EVENT_TYPES
+
+
+def _everyone(user: Any) -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -16,7 +31,7 @@ class DashboardPanel:
     template: str
     order: int = 100
     # Whether a given person sees the panel at all (default: everyone with a role).
-    visible_to: Callable[[object], bool] = field(default=lambda user: True)
+    visible_to: Callable[[Any], bool] = field(default=_everyone)
 
 
 @dataclass(frozen=True)
@@ -25,29 +40,306 @@ class MenuItem:
     label: str
     url: str
     order: int = 100
-    visible_to: Callable[[object], bool] = field(default=lambda user: True)
+    visible_to: Callable[[Any], bool] = field(default=_everyone)
+
+
+@dataclass(frozen=True)
+class SimulatedMode:
+    """How simulated attempts in one mode behave (simulations/synthetic.py, docs/simulations.md).
+
+    Quality q in (0, 1) falls with poor light (half at ``light_half_lux``) or loud noise
+    (half at ``noise_half_db``); with neither, conditions do not matter (q = 1).
+    """
+
+    share: float
+    ceiling: float
+    fa_base: float
+    fa_slope: float
+    fta_slope: float
+    median_ms: float
+    light_half_lux: float | None = None
+    noise_half_db: float | None = None
+
+
+@dataclass(frozen=True)
+class CheckInMethod:
+    """A way a person checks in (face, voice, QR, PIN, a plugin's badge...).
+
+    ``modes`` are the environment modes it provides: a site's rules switch methods on
+    and off by these names (the key alone when not given). ``fallback`` methods are
+    recommended when biometrics fail. ``simulation`` gives each mode its simulated
+    behaviour; a method without one takes no part in synthetic simulations.
+    """
+
+    key: str
+    label: str
+    modes: tuple[str, ...] = ()
+    fallback: bool = False
+    simulation: dict[str, SimulatedMode] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.modes:
+            object.__setattr__(self, "modes", (self.key,))
+
+
+@dataclass(frozen=True)
+class FaceMatcher:
+    """Turns a photo into a probe and finds whose it is among enrolled templates.
+
+    The built-in one (biometrics/extensions.py) wraps biometrics/face.py and gallery.py.
+    """
+
+    key: str
+    sample_extract: Callable[[bytes], Any]
+    identify: Callable[..., Any]
+    verify: Callable[..., Any]
+    kind: ClassVar[str] = "face_matcher"
+
+
+@dataclass(frozen=True)
+class VoiceVerifier:
+    """Turns a recording into an embedding and scores it against a template (biometrics/voice.py)."""
+
+    key: str
+    embed: Callable[[bytes], Any]
+    template_build: Callable[[list[Any]], Any]
+    score: Callable[[Any, Any], float]
+    kind: ClassVar[str] = "voice_verifier"
+
+
+@dataclass(frozen=True)
+class LivenessCheck:
+    """Decides from a few still images whether a live person is in front of the camera (biometrics/liveness.py)."""
+
+    key: str
+    check: Callable[[list[bytes]], Any]
+    kind: ClassVar[str] = "liveness"
+
+
+BiometricBackend = FaceMatcher | VoiceVerifier | LivenessCheck
+
+
+@runtime_checkable
+class AnomalyDetector(Protocol):
+    """Scores a stored attendance event: 0 is ordinary, 1 is as odd as this detector can say.
+
+    ``event`` is the payload of ``attendance.event_recorded`` (attendance_site/events/types.py),
+    so a detector depends on the event log's stable form, not on our models.
+    """
+
+    key: str
+
+    def score(self, event: dict[str, Any]) -> float: ...
+
+
+class TransportError(Exception):
+    """A delivery failed; ``permanent`` says a retry cannot help (bad address, refused credentials)."""
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+
+
+class Transport:
+    """One way to send a notification or a record out (healthchecks' hc/api/transports.py).
+
+    A subclass names its ``key`` and implements ``send``; the integration's own settings
+    come in as ``config`` (a TypedDict of the integration).
+    """
+
+    key: ClassVar[str] = ""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+
+    def send(self, payload: dict[str, Any]) -> None:
+        """Deliver ``payload`` or raise TransportError."""
+        raise NotImplementedError
+
+
+ItemT = TypeVar("ItemT")
+
+
+class DuplicateKeyError(ImproperlyConfigured):
+    pass
+
+
+class FrozenRegistryError(RuntimeError):
+    pass
+
+
+class Store(Generic[ItemT]):
+    """Items of one kind under unique keys, in registration order."""
+
+    def __init__(self, name: str, item_type: type | tuple[type, ...], key: Callable[[ItemT], str]) -> None:
+        self.name = name
+        self.item_type = item_type
+        self._key = key
+        self._items: dict[str, ItemT] = {}
+        self._owners: dict[str, str] = {}
+        self._frozen = False
+
+    def register(self, item: ItemT, *, owner: str = "") -> ItemT:
+        if self._frozen:
+            raise FrozenRegistryError(
+                f"registry.{self.name} is frozen after start-up: declare {self._key(item)!r} in an extensions.py"
+            )
+        self._check_type(item, owner)
+        key = self._key(item)
+        if key in self._items:
+            raise DuplicateKeyError(
+                f"registry.{self.name}: {key!r} is registered by both {self._owners[key] or 'unknown'}"
+                f" and {owner or 'unknown'}"
+            )
+        self._check(item, owner)
+        self._items[key] = item
+        self._owners[key] = owner
+        return item
+
+    def _check_type(self, item: object, owner: str) -> None:
+        if not isinstance(item, self.item_type):
+            raise ImproperlyConfigured(f"{owner}: registry.{self.name} takes {self._type_names()}, not {item!r}")
+
+    def _type_names(self) -> str:
+        types = self.item_type if isinstance(self.item_type, tuple) else (self.item_type,)
+        return " or ".join(kind.__name__ for kind in types)
+
+    def _check(self, item: ItemT, owner: str) -> None:
+        """Store-specific checks of an item, beyond its type."""
+
+    def freeze(self) -> None:
+        self._frozen = True
+
+    @property
+    def frozen(self) -> bool:
+        return self._frozen
+
+    def owner_of(self, key: str) -> str:
+        return self._owners[key]
+
+    def __getitem__(self, key: str) -> ItemT:
+        return self._items[key]
+
+    def get(self, key: str) -> ItemT | None:
+        return self._items.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._items
+
+    def __iter__(self) -> Iterator[ItemT]:
+        return iter(list(self._items.values()))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def keys(self) -> list[str]:
+        return list(self._items)
+
+    def items(self) -> list[tuple[str, ItemT]]:
+        return list(self._items.items())
+
+
+OrderedT = TypeVar("OrderedT", DashboardPanel, MenuItem)
+
+
+class OrderedStore(Store[OrderedT]):
+    """Panels and menu entries: shown in ``order``, each to the people it is for."""
+
+    def for_user(self, user: Any) -> list[OrderedT]:
+        return sorted((item for item in self if item.visible_to(user)), key=lambda item: item.order)
+
+
+class EventHandlerStore(Store[EventHandler]):
+    def _check(self, item: EventHandler, owner: str) -> None:
+        unknown = item.event_types - EVENT_TYPES.keys()
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{owner}: event handler {item.name!r} listens to unknown event types: {sorted(unknown)}"
+            )
+
+    def handlers_for(self, event_type: str) -> list[EventHandler]:
+        return [handler for handler in self if event_type in handler.event_types]
+
+
+class ClassStore(Store[type]):
+    """Stores whose items are classes (transports, DRF renderers), keyed by a class attribute."""
+
+    def __init__(self, name: str, base: type, key_attribute: str) -> None:
+        super().__init__(name, type, key=lambda item: getattr(item, key_attribute))
+        self.base = base
+        self.key_attribute = key_attribute
+
+    def _check_type(self, item: object, owner: str) -> None:
+        if not (isinstance(item, type) and issubclass(item, self.base)):
+            raise ImproperlyConfigured(
+                f"{owner}: registry.{self.name} takes subclasses of {self.base.__name__}, not {item!r}"
+            )
+        if not getattr(item, self.key_attribute, None):
+            raise ImproperlyConfigured(f"{owner}: {item.__name__} in registry.{self.name} has no {self.key_attribute}")
+
+
+class ProtocolStore(Store[AnomalyDetector]):
+    def _check_type(self, item: object, owner: str) -> None:
+        if not isinstance(item, AnomalyDetector) or not isinstance(getattr(item, "key", None), str):
+            raise ImproperlyConfigured(
+                f"{owner}: registry.{self.name} takes objects with a key and a score(event) method, not {item!r}"
+            )
+
+
+def _renderer_base() -> type:
+    from rest_framework.renderers import BaseRenderer
+
+    return BaseRenderer
 
 
 class Registry:
-    """Items under one key; keys are unique so a plugin cannot silently replace a panel."""
+    """The stores, declared once: assigning a new attribute after construction fails."""
 
-    def __init__(self, name: str):
-        self.name = name
-        self._items: dict[str, object] = {}
+    def __init__(self) -> None:
+        stores: dict[str, Store[Any]] = {
+            "event_handlers": EventHandlerStore("event_handlers", EventHandler, key=lambda item: item.name),
+            "checkin_methods": Store("checkin_methods", CheckInMethod, key=lambda item: item.key),
+            "biometric_backends": Store(
+                "biometric_backends", (FaceMatcher, VoiceVerifier, LivenessCheck), key=lambda item: item.key
+            ),
+            "anomaly_detectors": ProtocolStore("anomaly_detectors", object, key=lambda item: item.key),
+            "integration_transports": ClassStore("integration_transports", Transport, "key"),
+            "export_formats": ClassStore("export_formats", _renderer_base(), "format"),
+            "dashboard_panels": OrderedStore("dashboard_panels", DashboardPanel, key=lambda item: item.key),
+            "menu_items": OrderedStore("menu_items", MenuItem, key=lambda item: item.key),
+        }
+        object.__setattr__(self, "_stores", stores)
 
-    def register(self, item) -> None:
-        if item.key in self._items:
-            raise ValueError(f"{self.name}: {item.key!r} is already registered")
-        self._items[item.key] = item
+    # Typed views of the stores, for callers and for mypy.
+    event_handlers: EventHandlerStore
+    checkin_methods: Store[CheckInMethod]
+    biometric_backends: Store[BiometricBackend]
+    anomaly_detectors: ProtocolStore
+    integration_transports: ClassStore
+    export_formats: ClassStore
+    dashboard_panels: OrderedStore[DashboardPanel]
+    menu_items: OrderedStore[MenuItem]
 
-    def unregister(self, key: str) -> None:
-        self._items.pop(key, None)
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._stores[name]
+        except KeyError:
+            raise AttributeError(f"the registry has no store {name!r}") from None
 
-    def for_user(self, user) -> list:
-        return sorted((item for item in self._items.values() if item.visible_to(user)), key=lambda item: item.order)
+    def __setattr__(self, name: str, value: object) -> None:
+        raise TypeError("the registry's stores are declared once, in attendance_site/registry.py")
+
+    def stores(self) -> dict[str, Store[Any]]:
+        return dict(self._stores)
+
+    def freeze(self) -> None:
+        for store in self._stores.values():
+            store.freeze()
+
+    @property
+    def frozen(self) -> bool:
+        return all(store.frozen for store in self._stores.values())
 
 
-registry: dict[str, Registry] = {
-    name: Registry(name)
-    for name in ("dashboard_panels", "menu_items", "anomaly_detectors", "integration_transports", "export_formats")
-}
+registry = Registry()

@@ -12,6 +12,9 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from attendance_site import __version__
+from attendance_site.plugins.loading import plugins_install
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -91,6 +94,16 @@ INSTALLED_APPS = [
     "simulations",
     "streaming",
 ]
+
+# --- Plugins (docs/plugins.md) ---------------------------------------------------
+# PLUGINS=plugins.badges,other.plugin enables plugins; PLUGINS_CONFIG is a JSON object of
+# their settings keyed by plugin, e.g. {"plugins.badges": {"uid_length": 8}}. Each is
+# checked here (platform version, required settings), before any model is imported.
+PLUGINS = env.list("PLUGINS", default=[])
+PLUGINS_CONFIG = env.json("PLUGINS_CONFIG", default={})
+INSTALLED_APPS += plugins_install(plugins=PLUGINS, plugins_config=PLUGINS_CONFIG, platform_version=__version__)
+# Last: its ready() fills the registry from every app's extensions.py, then freezes it.
+INSTALLED_APPS.append("attendance_site.plugins")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -31,6 +31,8 @@ urlpatterns = [
     path("api/schema/", CachedSchemaView.as_view(), name="schema"),
     # Split: Swagger UI's start-up script is served from a URL of its own, not inline.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    # Enabled plugins' pages (/plugins/<base_url>/) and API (/api/plugins/<base_url>/).
+    path("", include("attendance_site.plugins.urls")),
 ]
 
 # Outages (Redis, the database) answer 503 with Retry-After, everything else a plain 500.

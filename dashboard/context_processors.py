@@ -5,4 +5,4 @@ def menu(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"menu_items": []}
-    return {"menu_items": registry["menu_items"].for_user(user)}
+    return {"menu_items": registry.menu_items.for_user(user)}

@@ -19,7 +19,7 @@ def dashboard(request):
         "dashboard/dashboard.html",
         {
             "sites": sites,
-            "panels": registry["dashboard_panels"].for_user(request.user),
+            "panels": registry.dashboard_panels.for_user(request.user),
             "can_edit": user_is_admin(request.user),
         },
     )

@@ -16,10 +16,11 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from attendance_site.events.handlers import DeliveredEvent, event_handlers
+from attendance_site.events.handlers import DeliveredEvent
 from attendance_site.events.models import DomainEvent, DomainEventDelivery
 from attendance_site.events.types import EventType, Payload
 from attendance_site.outages import is_outage, redis_breaker
+from attendance_site.registry import registry
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +92,7 @@ def domain_event_deliver(*, event_id: int) -> bool:
         taken = set(event.deliveries.values_list("handler", flat=True))
         delivered = _delivered(event)
         errors = []
-        for handler in event_handlers.handlers_for(event.type):
+        for handler in registry.event_handlers.handlers_for(event.type):
             if handler.name in taken:
                 continue
             try:

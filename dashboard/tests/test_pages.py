@@ -1,6 +1,10 @@
 """HTML pages: login, the dashboard shell, panels from the registry, 403 and 404."""
 
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
 from attendance_site.registry import DashboardPanel, registry
+from attendance_site.testing.registry import registered
 
 
 def test_dashboard_requires_login(client):
@@ -47,12 +51,9 @@ def test_admin_gets_edit_rights_and_the_admin_menu(client, admin_user, site_a):
 
 def test_a_registered_panel_appears_without_touching_the_dashboard(client, viewer_a, site_a):
     panel = DashboardPanel("test-extra", "Extra panel", "dashboard/panels/feed.html", order=99)
-    registry["dashboard_panels"].register(panel)
-    try:
+    with registered(registry.dashboard_panels, panel):
         client.force_login(viewer_a)
         html = client.get("/dashboard/").content.decode()
-    finally:
-        registry["dashboard_panels"].unregister("test-extra")
 
     assert 'id="panel-test-extra"' in html
     assert "Extra panel" in html
@@ -75,8 +76,7 @@ def test_unknown_page_is_a_friendly_404(client):
     assert "Not found" in response.content.decode()
 
 
-def test_duplicate_panel_keys_are_refused():
-    import pytest
-
-    with pytest.raises(ValueError):
-        registry["dashboard_panels"].register(DashboardPanel("presence", "Again", "x.html"))
+def test_duplicate_panel_keys_are_refused_naming_both_owners():
+    with pytest.raises(ImproperlyConfigured, match="'presence' is registered by both dashboard and tests"):
+        with registered(registry.dashboard_panels, DashboardPanel("presence", "Again", "x.html")):
+            pass

@@ -1,14 +1,16 @@
 """The domain event log: written with the change, delivered once per handler, swept, pruned."""
 
+from contextlib import ExitStack
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
 from attendance_site import celery_app
-from attendance_site.events.handlers import DeliveredEvent, EventHandler, event_handlers
+from attendance_site.events.handlers import DeliveredEvent, EventHandler
 from attendance_site.events.models import DomainEvent, DomainEventDelivery
 from attendance_site.events.services import (
     domain_event_deliver,
@@ -17,6 +19,8 @@ from attendance_site.events.services import (
     domain_events_sweep,
 )
 from attendance_site.events.types import ACCOUNT_LOGIN_LOCKED_OUT
+from attendance_site.registry import registry
+from attendance_site.testing.registry import registered
 
 CHECK_IN = "/api/attendance/device/check-in/"
 
@@ -41,19 +45,17 @@ class RecordingHandler:
 
 @pytest.fixture
 def handlers():
-    registered: list[str] = []
+    with ExitStack() as stack:
 
-    def register(name: str, failures: int = 0) -> RecordingHandler:
-        handler = RecordingHandler(name, failures)
-        event_handlers.register(
-            EventHandler(name=name, event_types=frozenset({ACCOUNT_LOGIN_LOCKED_OUT.name}), handle=handler)
-        )
-        registered.append(name)
-        return handler
+        def register(name: str, failures: int = 0) -> RecordingHandler:
+            handler = RecordingHandler(name, failures)
+            event_handler = EventHandler(
+                name=name, event_types=frozenset({ACCOUNT_LOGIN_LOCKED_OUT.name}), handle=handler
+            )
+            stack.enter_context(registered(registry.event_handlers, event_handler))
+            return handler
 
-    yield register
-    for name in registered:
-        event_handlers.unregister(name)
+        yield register
 
 
 @pytest.fixture
@@ -183,7 +185,10 @@ def test_prune_deletes_old_delivered_events_and_keeps_waiting_ones(db, handlers,
 
 def test_handler_names_are_unique_and_event_types_known(handlers):
     handlers("test.once")
-    with pytest.raises(ValueError, match="already registered"):
-        event_handlers.register(EventHandler(name="test.once", event_types=frozenset(), handle=print))
-    with pytest.raises(ValueError, match="unknown event types"):
-        event_handlers.register(EventHandler(name="test.other", event_types=frozenset({"no.such"}), handle=print))
+    with pytest.raises(ImproperlyConfigured, match=r"'test\.once' is registered by both tests and tests"):
+        with registered(registry.event_handlers, EventHandler(name="test.once", event_types=frozenset(), handle=print)):
+            pass
+    with pytest.raises(ImproperlyConfigured, match="unknown event types"):
+        other = EventHandler(name="test.other", event_types=frozenset({"no.such"}), handle=print)
+        with registered(registry.event_handlers, other):
+            pass

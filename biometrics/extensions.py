@@ -1,0 +1,48 @@
+"""The built-in biometric backends, registered as a plugin's would be.
+
+The wrappers import their engine on first use: the voice encoder alone takes seconds
+to import, and most processes never verify a voice.
+"""
+
+from typing import Any
+
+from attendance_site.registry import FaceMatcher, LivenessCheck, VoiceVerifier
+from biometrics.gallery import gallery_identify, gallery_verify
+
+
+def _face_sample_extract(data: bytes) -> Any:
+    from biometrics.face import face_sample_extract
+
+    return face_sample_extract(data)
+
+
+def _voice_embed(data: bytes) -> Any:
+    from biometrics import voice
+
+    return voice.voice_embedding(voice.audio_decode(data))
+
+
+def _voice_template_build(embeddings: list[Any]) -> Any:
+    from biometrics import voice
+
+    return voice.voice_template_build(embeddings)
+
+
+def _voice_score(template: Any, probe: Any) -> float:
+    from biometrics import voice
+
+    return voice.voice_score(template, probe)
+
+
+def _liveness_check(images: list[bytes]) -> Any:
+    from biometrics.face import image_decode
+    from biometrics.liveness import liveness_check
+
+    return liveness_check([image_decode(image) for image in images])
+
+
+biometric_backends = [
+    FaceMatcher(key="face", sample_extract=_face_sample_extract, identify=gallery_identify, verify=gallery_verify),
+    VoiceVerifier(key="voice", embed=_voice_embed, template_build=_voice_template_build, score=_voice_score),
+    LivenessCheck(key="liveness", check=_liveness_check),
+]

@@ -1,0 +1,28 @@
+"""The dashboard's panels and menu, and the live feed's event handler: registered as a plugin's are."""
+
+from accounts.permissions import user_is_admin
+from attendance_site.events.handlers import EventHandler
+from attendance_site.events.types import ATTENDANCE_EVENT_RECORDED
+from attendance_site.registry import DashboardPanel, MenuItem
+from dashboard.publisher import attendance_event_recorded_publish
+
+event_handlers = [
+    EventHandler(
+        name="dashboard.live",
+        event_types=frozenset({ATTENDANCE_EVENT_RECORDED.name}),
+        handle=attendance_event_recorded_publish,
+    )
+]
+
+dashboard_panels = [
+    DashboardPanel("presence", "Today", "dashboard/panels/presence.html", order=10),
+    DashboardPanel("feed", "Live feed", "dashboard/panels/feed.html", order=20),
+    DashboardPanel("devices", "Devices", "dashboard/panels/devices.html", order=30),
+    DashboardPanel("charts", "Last 30 days", "dashboard/panels/charts.html", order=40),
+]
+
+menu_items = [
+    MenuItem("dashboard", "Dashboard", "/dashboard/", order=10),
+    MenuItem("api-docs", "API", "/api/docs/", order=80),
+    MenuItem("admin", "Admin", "/admin/", order=90, visible_to=user_is_admin),
+]

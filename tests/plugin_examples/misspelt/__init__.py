@@ -1,0 +1,1 @@
+"""A plugin whose extensions.py names a store that does not exist."""

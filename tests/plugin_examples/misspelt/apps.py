@@ -1,0 +1,6 @@
+from attendance_site.plugins import PluginConfig
+
+
+class MisspeltConfig(PluginConfig):
+    name = "tests.plugin_examples.misspelt"
+    label = "misspelt"

@@ -1,0 +1,1 @@
+"""A plugin for a platform version that does not exist yet."""

@@ -1,0 +1,1 @@
+"""A plugin whose check-in method takes the key the greeter's already has."""
