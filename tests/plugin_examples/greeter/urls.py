@@ -1,11 +1,13 @@
-from django.apps import apps
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
+from attendance_site.plugins import plugin_setting
+
+PLUGIN = "tests.plugin_examples.greeter"
+
 
 def greeting_page(request: HttpRequest) -> HttpResponse:
-    settings = apps.get_app_config("greeter").settings
-    return HttpResponse(f"{settings['greeting']}{settings['punctuation']}")
+    return HttpResponse(f"{plugin_setting(PLUGIN, 'greeting')}{plugin_setting(PLUGIN, 'punctuation')}")
 
 
 urlpatterns = [path("", greeting_page, name="greeter-page")]
