@@ -27,24 +27,16 @@ from accounts.models import ROLE_GROUP_NAMES, AuditLogEntry, LoginLockout, Role
 from accounts.permissions import SITE_ACCESS_PERMISSION, RequestUser
 from attendance_site.events.services import domain_event_emit
 from attendance_site.events.types import ACCOUNT_LOGIN_LOCKED_OUT, LoginLockedOutPayload
+from attendance_site.plugins import domain_app_labels
 
 User = get_user_model()
 logger = logging.getLogger(__name__)
 
 ModelT = TypeVar("ModelT", bound=models.Model)
 
-# The apps whose data roles are about; Django's own and third-party tables stay
-# with superusers.
-ROLE_MANAGED_APPS = (
-    "accounts",
-    "employees",
-    "attendance",
-    "biometrics",
-    "dashboard",
-    "environment",
-    "simulations",
-    "streaming",
-)
+# The apps whose data roles are about (a plugin's included); Django's own and third-party
+# tables stay with superusers.
+ROLE_MANAGED_APPS = domain_app_labels()
 
 
 def role_groups_sync(*, using: str = "default") -> None:

@@ -150,6 +150,7 @@ def test_start_up_stops_for_a_plugin_that_does_not_exist():
 ENABLED_PROBE = """
 import json
 from django.test import Client
+from accounts.services import ROLE_MANAGED_APPS
 from attendance_site.registry import registry
 client = Client()
 page = client.get("/plugins/hello/")
@@ -160,6 +161,7 @@ print(json.dumps({
     "methods": registry.checkin_methods.keys(),
     "method_owner": registry.checkin_methods.owner_of("wave"),
     "menu": registry.menu_items.keys(),
+    "role_managed_apps": ROLE_MANAGED_APPS,
 }))
 """
 
@@ -173,6 +175,7 @@ def test_enabled_plugin_serves_its_page_and_api_and_registers_its_extensions():
     assert seen["api"] == [200, {"greeting": "Hello"}]
     assert seen["methods"][-1] == "wave" and seen["method_owner"] == GREETER
     assert "greeter" in seen["menu"]
+    assert seen["role_managed_apps"][-1] == "greeter"  # its models get Admin and Viewer permissions
 
 
 # --- In this process: no plugin of tests/plugin_examples enabled ---------------------
@@ -218,6 +221,22 @@ def test_built_in_apps_register_through_their_extensions_files():
         "voice": "voice_verifier",
         "liveness": "liveness",
     }
+
+
+def test_role_managed_apps_are_the_project_apps_without_the_platform():
+    from accounts.services import ROLE_MANAGED_APPS
+
+    assert ROLE_MANAGED_APPS[:8] == (
+        "accounts",
+        "employees",
+        "attendance",
+        "dashboard",
+        "biometrics",
+        "environment",
+        "simulations",
+        "streaming",
+    )
+    assert "events" not in ROLE_MANAGED_APPS and "admin" not in ROLE_MANAGED_APPS
 
 
 def test_an_item_of_the_wrong_type_is_refused_naming_the_store():

@@ -92,4 +92,22 @@ def plugin_setting(plugin_name: str, key: str) -> Any:
     return settings.PLUGINS_CONFIG[plugin_name][key]
 
 
-__all__ = ["PluginConfig", "plugin_setting"]
+def domain_app_labels() -> tuple[str, ...]:
+    """The apps whose data roles are about: the project's own apps and every enabled plugin.
+
+    Django's and third-party apps stay with superusers, and so does the platform
+    (attendance_site.*): its tables are plumbing, not anyone's data.
+    """
+    from django.apps import apps
+    from django.conf import settings
+
+    labels = []
+    for app_config in apps.get_app_configs():
+        package = app_config.name.split(".")[0]
+        ours = package != "attendance_site" and (settings.BASE_DIR / package).is_dir()
+        if ours or isinstance(app_config, PluginConfig):
+            labels.append(app_config.label)
+    return tuple(labels)
+
+
+__all__ = ["PluginConfig", "domain_app_labels", "plugin_setting"]
