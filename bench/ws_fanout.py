@@ -321,7 +321,7 @@ async def _phase(server: WebServer, site_id: int, cookie: str, clients: int) -> 
 
 async def _publish(site_id: int, k: int) -> None:
     """The app's publish, from a thread of its own as after a commit; the stamp is taken first."""
-    from dashboard.publisher import site_message_publish
+    from attendance_site.live.publisher import site_message_publish
 
     loop = asyncio.get_running_loop()
     done = loop.create_future()

@@ -10,9 +10,9 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from attendance_site.live.publisher import site_sequences
 from attendance_site.serializers import IdField
 from dashboard import selectors
-from dashboard.publisher import site_sequences
 from employees.selectors import sites_visible_to
 
 

@@ -3,7 +3,7 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from dashboard.publisher import site_group_name
+from attendance_site.live.publisher import site_group_name
 from employees.selectors import visible_site_ids
 
 

@@ -1,18 +1,12 @@
-"""The dashboard's panels and menu, and the live feed's event handler: registered as a plugin's are."""
+"""The dashboard's panels and menu, and the live channel's event handler: registered as a plugin's are."""
 
 from accounts.permissions import user_is_admin
-from attendance_site.events.handlers import EventHandler
-from attendance_site.events.types import ATTENDANCE_EVENT_RECORDED
+from attendance_site.live.handlers import live_publisher
 from attendance_site.registry import DashboardPanel, MenuItem
-from dashboard.publisher import attendance_event_recorded_publish
 
-event_handlers = [
-    EventHandler(
-        name="dashboard.live",
-        event_types=frozenset({ATTENDANCE_EVENT_RECORDED.name}),
-        handle=attendance_event_recorded_publish,
-    )
-]
+# The publisher lives in the platform; the dashboard registers it, as its consumer is
+# what the live messages are for.
+event_handlers = [live_publisher]
 
 dashboard_panels = [
     DashboardPanel("presence", "Today", "dashboard/panels/presence.html", order=10),

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,6 +13,8 @@ from accounts.models import AuditLogEntry
 from accounts.services import audit_record, audited_create, audited_update, model_snapshot
 from attendance.models import Device
 from attendance.services import device_time_problem
+from attendance_site.events.services import domain_event_emit
+from attendance_site.events.types import ENVIRONMENT_MODE_CHANGED, ENVIRONMENT_READING_RECORDED, ConditionValues
 from employees.selectors import user_sees_all_sites
 from environment.models import READING_FIELDS, ConditionReading, DeviceModeState, RuleSet
 from environment.rules import RuleSetInvalid, decisions_as_json, rules_validate
@@ -45,24 +48,24 @@ def condition_readings_record(*, device: Device, readings: list[ReadingInput]) -
     ]
     with transaction.atomic():
         ConditionReading.objects.bulk_create(rows, batch_size=1000)
-        latest = max(rows, key=lambda row: row.recorded_at)
-        transaction.on_commit(lambda: _reading_publish(latest), robust=True)
+        _reading_recorded_emit(device=device, rows=rows)
         device_modes_refresh(device=device)
     return rows
 
 
-def _reading_publish(reading: ConditionReading) -> None:
-    from dashboard.publisher import site_message_publish
-
-    # One message per batch: the device's newest reading is its current state.
-    site_message_publish(
-        site_id=reading.site_id,
-        message_type="environment.reading",
-        data={
-            "device": reading.device_id,
-            "recorded_at": reading.recorded_at.isoformat(),
-            **{field: getattr(reading, field) for field in READING_FIELDS},
+def _reading_recorded_emit(*, device: Device, rows: list[ConditionReading]) -> None:
+    latest = max(rows, key=lambda row: row.recorded_at)
+    values = {field: getattr(latest, field) for field in READING_FIELDS}
+    domain_event_emit(
+        event_type=ENVIRONMENT_READING_RECORDED,
+        payload={
+            "device_id": device.pk,
+            "site_id": device.site_id,
+            "readings": len(rows),
+            "recorded_at": latest.recorded_at.isoformat(),
+            "values": cast(ConditionValues, values),  # READING_FIELDS are ConditionValues' keys (tested)
         },
+        site_id=device.site_id,
     )
 
 
@@ -155,15 +158,20 @@ def _devices_modes_refresh(device_ids: list[int]) -> None:
             device_modes_refresh(device=device)
 
 
-def device_modes_refresh(*, device: Device):
-    """Re-decide a device's modes from its newest reading; publish when they change."""
+def device_modes_refresh(*, device: Device) -> DeviceModeState | None:
+    """Re-decide a device's modes from its newest reading; an event when they change.
+
+    Called inside the caller's transaction (no savepoint of its own: it runs with every
+    reading batch), so the new state and its event commit together.
+    """
     rule_set = rule_set_for_site(site_id=device.site_id)
     state = DeviceModeState.objects.filter(device=device).first()
     if rule_set is None:
         if state is not None:
             state.delete()
         return None
-    previously = frozenset(state.allowed_modes) if state else frozenset()
+    previous_modes = list(state.allowed_modes) if state else []
+    previously = frozenset(previous_modes)
     decisions, reading = device_modes_decide(device=device, rule_set=rule_set, previously_allowed=previously)
     allowed = [decision.mode for decision in decisions if decision.allowed]
     decisions_json = decisions_as_json(decisions)
@@ -187,7 +195,18 @@ def device_modes_refresh(*, device: Device):
         },
     )
     if changed:
-        transaction.on_commit(lambda: _mode_change_publish(state), robust=True)
+        domain_event_emit(
+            event_type=ENVIRONMENT_MODE_CHANGED,
+            payload={
+                "device_id": device.pk,
+                "site_id": device.site_id,
+                "rule_set_id": rule_set.pk,
+                "allowed_modes": allowed,
+                "previous_modes": previous_modes,
+                "decisions": decisions_json,
+            },
+            site_id=device.site_id,
+        )
     return state
 
 
@@ -206,13 +225,3 @@ def device_modes_current(*, device: Device):
         return state
     with transaction.atomic():
         return device_modes_refresh(device=device)
-
-
-def _mode_change_publish(state) -> None:
-    from dashboard.publisher import site_message_publish
-
-    site_message_publish(
-        site_id=state.device.site_id,
-        message_type="environment.mode_change",
-        data={"device": state.device_id, "allowed_modes": state.allowed_modes, "decisions": state.decisions},
-    )

@@ -17,6 +17,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
@@ -26,12 +27,18 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.services import audit_record, audited_create, audited_delete
+from attendance_site.events.services import domain_event_emit
+from attendance_site.events.types import STREAM_STATUS_CHANGED
 from biometrics import crypto
 from streaming.camera_addresses import Allowlist, address_refusal, host_addresses
 from streaming.camera_gateway import DEFAULT_PORTS
 from streaming.models import CameraHostAllowance, CameraStream
 from streaming.pipeline import validate_stream_url
 from streaming.selectors import camera_allowances
+
+if TYPE_CHECKING:
+    from attendance_site.live.messages import StreamStatusPayload
+    from streaming.pipeline import StreamStatus
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +211,7 @@ def _run_queue(stream: CameraStream) -> None:
     CameraStream.objects.filter(pk=stream.pk).update(
         run_token=run_token, state=CameraStream.State.STARTING, heartbeat_at=now, last_error=""
     )
+    _stream_status_changed_emit(stream=stream, state=CameraStream.State.STARTING, last_error="")
     stream.run_token, stream.state, stream.heartbeat_at, stream.last_error = run_token, "starting", now, ""
     transaction.on_commit(lambda: camera_stream_run_task.delay(stream.pk, run_token), robust=True)
 
@@ -228,10 +236,28 @@ def camera_stream_stop(*, actor, stream: CameraStream) -> CameraStream:
     if not stream.run_token:
         return stream
     audit_record(actor=actor, action="stop", instance=stream)
+    _stream_status_changed_emit(stream=stream, state=CameraStream.State.STOPPED, last_error=stream.last_error)
     stream.run_token, stream.state = "", CameraStream.State.STOPPED
     stream.input_fps = stream.output_fps = None
     stream.save(update_fields=["run_token", "state", "input_fps", "output_fps"])
     return stream
+
+
+def _stream_status_changed_emit(*, stream: CameraStream, state: str, last_error: str) -> None:
+    """An event when the stream's state changes; call before ``stream.state`` is updated."""
+    if state == stream.state:
+        return
+    domain_event_emit(
+        event_type=STREAM_STATUS_CHANGED,
+        payload={
+            "stream_id": stream.pk,
+            "site_id": stream.site_id,
+            "state": state,
+            "previous_state": stream.state,
+            "last_error": last_error,
+        },
+        site_id=stream.site_id,
+    )
 
 
 def camera_streams_supervise(*, now=None) -> list[int]:
@@ -298,6 +324,19 @@ def camera_host_remove(*, actor, host: CameraHostAllowance) -> None:
 # --- Running a stream (in the `streams` worker) -------------------------------------------
 
 
+def _stream_gauges_publish(*, stream: CameraStream, status: "StreamStatus") -> None:
+    """A running stream's once-a-second figures, straight to the live channel.
+
+    They are gauges, not events: keeping one in the event log every second for every
+    camera would flood it, and a lost one is replaced a second later. Changes of state
+    are events (``stream.status_changed``), published by the live handler.
+    """
+    from attendance_site.live.publisher import site_message_publish
+
+    data = cast(StreamStatusPayload, {"stream": stream.pk, **status.as_dict()})
+    site_message_publish(site_id=stream.site_id, message_type="stream.status", data=data)
+
+
 def stream_output_dir(stream_id: int) -> Path:
     return Path(settings.STREAMS_ROOT) / str(stream_id)
 
@@ -320,7 +359,6 @@ def camera_stream_run(*, stream_id: int, run_token: str) -> None:
     and the pipeline stops. Status goes to the row and to the site's live channel; the
     credentials are decrypted here only, never logged.
     """
-    from dashboard.publisher import site_message_publish
     from streaming.camera_gateway import CameraAccess
     from streaming.pipeline import PipelineOptions, StreamStatus, run_stream
 
@@ -349,23 +387,25 @@ def camera_stream_run(*, stream_id: int, run_token: str) -> None:
                     last_beat["stop"] = True
         return last_beat["stop"]
 
-    def on_status(status) -> None:
-        mine.update(
-            state=status.state,
-            input_fps=round(status.input_fps, 2),
-            output_fps=round(status.output_fps, 2),
-            latency_ms=round(status.latency_ms, 1),
-            last_error=status.last_error[:500],
-            heartbeat_at=timezone.now(),
+    def on_status(status: StreamStatus) -> None:
+        fields = {
+            "state": status.state,
+            "input_fps": round(status.input_fps, 2),
+            "output_fps": round(status.output_fps, 2),
+            "latency_ms": round(status.latency_ms, 1),
+            "last_error": status.last_error[:500],
+            "heartbeat_at": timezone.now(),
             # A failed run gives its lease back: the supervisor leaves it alone, and an
             # admin's start runs it again.
             **({"run_token": ""} if status.state in ("failed", "stopped") else {}),
-        )
-        site_message_publish(
-            site_id=stream.site_id,
-            message_type="stream.status",
-            data={"stream": stream_id, **status.as_dict()},
-        )
+        }
+        if status.state != stream.state:
+            with transaction.atomic():
+                if mine.update(**fields):
+                    _stream_status_changed_emit(stream=stream, state=status.state, last_error=status.last_error[:500])
+            stream.state = status.state
+        elif mine.update(**fields):
+            _stream_gauges_publish(stream=stream, status=status)
 
     identify = None
     try:

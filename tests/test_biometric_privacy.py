@@ -23,10 +23,10 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from attendance_site.events.models import DomainEvent
+from attendance_site.live.publisher import site_group_name
 from biometrics import crypto, services
 from biometrics.models import FaceTemplate, VoiceTemplate
 from biometrics.tests.conftest import DATA, photo
-from dashboard.publisher import site_group_name
 from tests.factories import EmployeeFactory
 from tests.test_access_matrix import ROLES, ROWS
 from tests.world import (  # noqa: F401 (fixtures)

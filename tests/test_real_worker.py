@@ -23,8 +23,8 @@ from django.conf import settings
 from attendance.models import AttendanceEvent, WorkSession
 from attendance_site import celery_app
 from attendance_site.events.tasks import domain_event_deliver_task
+from attendance_site.live.publisher import site_group_name
 from attendance_site.testing.processes import child_process_env
-from dashboard.publisher import site_group_name
 from tests.factories import EmployeeFactory
 
 pytestmark = [pytest.mark.real_worker, pytest.mark.django_db(transaction=True)]

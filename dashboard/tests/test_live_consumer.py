@@ -11,7 +11,7 @@ from django.test import Client
 
 from attendance.services import attendance_event_record
 from attendance_site.asgi import application
-from dashboard.publisher import attendance_event_publish, site_message_publish
+from attendance_site.live.publisher import attendance_event_publish, site_message_publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

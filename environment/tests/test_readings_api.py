@@ -228,7 +228,7 @@ def test_a_reading_is_published_to_the_sites_live_channel(device_a_client, site_
     from asgiref.sync import async_to_sync
     from channels.layers import get_channel_layer
 
-    from dashboard.publisher import site_group_name
+    from attendance_site.live.publisher import site_group_name
 
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()

@@ -20,8 +20,8 @@ import pytest
 
 from accounts.models import Role
 from accounts.services import user_create
+from attendance_site.live.publisher import site_message_publish
 from attendance_site.testing.web_server import web_serving
-from dashboard.publisher import site_message_publish
 from dashboard.tests.test_browser import (  # noqa: F401 (fixtures)
     browser_requirements,
     log_in,

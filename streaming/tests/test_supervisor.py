@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 from django.utils import timezone
 
+from attendance_site.events.models import DomainEvent
 from streaming.models import CameraHostAllowance, CameraStream
 from streaming.services import camera_stream_create, camera_stream_run, camera_streams_supervise, stream_output_dir
 
@@ -38,7 +39,12 @@ def test_only_running_streams_with_a_stale_heartbeat_are_restarted(
         restarted = camera_streams_supervise()
 
     assert sorted(restarted) == sorted([dead.pk, never_picked_up.pk])
-    assert len(queued) == 2  # one new run each, sent after commit
+    # One new run each, sent after commit, and the delivery of the one change of state
+    # (the dead stream was live; the queued one was starting already).
+    assert len(queued) == 3
+    assert list(DomainEvent.objects.values_list("type", "payload__stream_id", "payload__state")) == [
+        ("stream.status_changed", dead.pk, "starting")
+    ]
     for stream in (dead, never_picked_up):
         stream.refresh_from_db()
         assert stream.run_token not in ("", "old", "q") and stream.state == "starting"
