@@ -14,6 +14,7 @@ from attendance_site.events.types import (
     ENVIRONMENT_MODE_CHANGED,
     ENVIRONMENT_READING_RECORDED,
     STREAM_STATUS_CHANGED,
+    ConditionValues,
 )
 from attendance_site.live.messages import EnvironmentReadingPayload, ModeChangePayload, StreamStatusPayload
 from attendance_site.live.publisher import attendance_event_publish, site_message_publish
@@ -32,8 +33,9 @@ def _attendance_event_recorded(event: DeliveredEvent) -> None:
 
 def _reading_recorded(event: DeliveredEvent) -> None:
     # One message per batch: the device's newest reading is its current state.
+    values: ConditionValues = event.payload["values"]
     data: EnvironmentReadingPayload = {
-        **event.payload["values"],
+        **values,
         "device": event.payload["device_id"],
         "recorded_at": event.payload["recorded_at"],
     }

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.core.cache import cache
+from django.core.exceptions import ImproperlyConfigured
 
 from attendance_site.live.messages import AttendanceEventPayload, MessageType, SiteMessage, SiteMessageData
 
@@ -51,9 +52,10 @@ def site_message_publish(*, site_id: int, message_type: MessageType, data: SiteM
         "sequence": _next_sequence(site_id),
         "data": data,
     }
-    async_to_sync(get_channel_layer().group_send)(
-        site_group_name(site_id), {"type": "site.message", "message": message}
-    )
+    layer = get_channel_layer()
+    if layer is None:
+        raise ImproperlyConfigured("live messages need a Channels layer (CHANNEL_LAYERS)")
+    async_to_sync(layer.group_send)(site_group_name(site_id), {"type": "site.message", "message": message})
     return message
 
 

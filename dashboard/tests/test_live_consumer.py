@@ -11,6 +11,7 @@ from django.test import Client
 
 from attendance.services import attendance_event_record
 from attendance_site.asgi import application
+from attendance_site.live.messages import ModeChangePayload
 from attendance_site.live.publisher import attendance_event_publish, site_message_publish
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -18,6 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 LIVE = "/ws/live/"
 ORIGIN = (b"origin", b"http://127.0.0.1")
 TIMEOUT = 5
+MODE_CHANGE: ModeChangePayload = {"device": 1, "allowed_modes": ["pin"], "decisions": []}
 
 
 def session_cookie_for(user) -> str:
@@ -103,7 +105,7 @@ def test_malformed_client_message_neither_closes_the_socket_nor_stops_the_stream
             await communicator.send_to(bytes_data=b"\xff\xfe")
             still_open = await communicator.receive_nothing(timeout=0.5)
             published = await sync_to_async(site_message_publish)(
-                site_id=site_a.pk, message_type="attendance.event", data={"id": 1}
+                site_id=site_a.pk, message_type="environment.mode_change", data=MODE_CHANGE
             )
             received = await communicator.receive_json_from(timeout=TIMEOUT)
             return still_open, published, received
@@ -129,7 +131,7 @@ def test_a_quiet_socket_still_receives_after_the_redis_read_timeout(viewer_a, si
             await connect_and_greet(communicator)
             await asyncio.sleep(6.5)
             await sync_to_async(site_message_publish)(
-                site_id=site_a.pk, message_type="attendance.event", data={"id": 1}
+                site_id=site_a.pk, message_type="environment.mode_change", data=MODE_CHANGE
             )
             return await communicator.receive_json_from(timeout=TIMEOUT)
         finally:
@@ -137,4 +139,4 @@ def test_a_quiet_socket_still_receives_after_the_redis_read_timeout(viewer_a, si
 
     received = async_to_sync(scenario)()
 
-    assert received["data"] == {"id": 1}
+    assert received["data"] == MODE_CHANGE
