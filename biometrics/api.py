@@ -27,8 +27,14 @@ from attendance_site.api import AwareDateTimeField
 from attendance_site.openapi import service_unavailable_response
 from attendance_site.outages import ServiceUnavailable
 from attendance_site.serializers import IdField, ModelSerializer, Serializer
-from biometrics import selectors, services
+from biometrics import selectors
 from biometrics.models import BiometricConsent, SiteBiometricPolicy
+from biometrics.services.check_in import BiometricCheckIn, face_check_in, voice_check_in
+from biometrics.services.consent import biometrics_erase, consent_grant, consent_withdraw
+from biometrics.services.enrolment import face_templates_enroll, voice_template_enroll
+from biometrics.services.errors import RecognitionUnavailable
+from biometrics.services.qr import qr_check_in, qr_credential_revoke, qr_page_link_issue
+from biometrics.services.site_policy import site_policy_update
 from employees.api import ScopedPrimaryKeyRelatedField, visible_choices
 from employees.selectors import employees_visible_to, sites_visible_to
 
@@ -102,9 +108,9 @@ class DeviceCheckBaseSerializer(Serializer):
     occurred_at = AwareDateTimeField(required=False)
     source = serializers.ChoiceField(choices=AttendanceEvent.Source.choices, default=AttendanceEvent.Source.ONLINE)
 
-    def check_in(self, device) -> services.BiometricCheckIn:
+    def check_in(self, device) -> BiometricCheckIn:
         data = self.validated_data
-        return services.BiometricCheckIn(
+        return BiometricCheckIn(
             device=device,
             direction=data["direction"],
             client_event_id=data["client_event_id"],
@@ -167,13 +173,13 @@ class BiometricDeviceViewSet(viewsets.ViewSet):
         check = FaceCheckSerializer(data=with_file_lists(request, "frames"))
         check.is_valid(raise_exception=True)
         try:
-            result = services.face_check_in(
+            result = face_check_in(
                 check=check.check_in(request.auth),
                 image=check.validated_data["image"],
                 claimed_employee_id=check.validated_data.get("employee"),
                 frames=check.validated_data.get("frames"),
             )
-        except services.RecognitionUnavailable:
+        except RecognitionUnavailable:
             raise RecognitionUnavailableError()
         return record_response(result)
 
@@ -182,7 +188,7 @@ class BiometricDeviceViewSet(viewsets.ViewSet):
     def voice_check(self, request):
         check = VoiceCheckSerializer(data=request.data)
         check.is_valid(raise_exception=True)
-        result = services.voice_check_in(
+        result = voice_check_in(
             check=check.check_in(request.auth),
             clip=check.validated_data["clip"],
             claimed_employee_id=check.validated_data["employee"],
@@ -194,7 +200,7 @@ class BiometricDeviceViewSet(viewsets.ViewSet):
     def qr_check(self, request):
         check = QrCheckSerializer(data=request.data)
         check.is_valid(raise_exception=True)
-        result = services.qr_check_in(
+        result = qr_check_in(
             check=check.check_in(request.auth),
             token=check.validated_data.get("token"),
             image=check.validated_data.get("image"),
@@ -230,13 +236,13 @@ class ConsentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.consents_visible_to(self.request.user)
 
     def perform_create(self, serializer):
-        serializer.instance = services.consent_grant(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = consent_grant(actor=self.request.user, **serializer.validated_data)
 
     @extend_schema(request=None, responses={200: ConsentSerializer})
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         """Withdraw consent: every face and voice template of the employee is erased."""
-        consent = services.consent_withdraw(actor=request.user, consent=self.get_object())
+        consent = consent_withdraw(actor=request.user, consent=self.get_object())
         return Response(self.get_serializer(consent).data)
 
 
@@ -292,7 +298,7 @@ class EnrolmentViewSet(viewsets.GenericViewSet):
         employee = self.get_object()
         body = FaceEnrolSerializer(data=with_file_lists(request, "images"))
         body.is_valid(raise_exception=True)
-        services.face_templates_enroll(actor=request.user, employee=employee, images=body.validated_data["images"])
+        face_templates_enroll(actor=request.user, employee=employee, images=body.validated_data["images"])
         status_now = selectors.enrolment_status(employee=employee)
         return Response(EnrolmentStatusSerializer(status_now).data, status=status.HTTP_201_CREATED)
 
@@ -303,7 +309,7 @@ class EnrolmentViewSet(viewsets.GenericViewSet):
         employee = self.get_object()
         body = VoiceEnrolSerializer(data=with_file_lists(request, "clips"))
         body.is_valid(raise_exception=True)
-        services.voice_template_enroll(actor=request.user, employee=employee, clips=body.validated_data["clips"])
+        voice_template_enroll(actor=request.user, employee=employee, clips=body.validated_data["clips"])
         status_now = selectors.enrolment_status(employee=employee)
         return Response(EnrolmentStatusSerializer(status_now).data, status=status.HTTP_201_CREATED)
 
@@ -314,7 +320,7 @@ class EnrolmentViewSet(viewsets.GenericViewSet):
         employee = self.get_object()
         body = ErasureRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        erased = services.biometrics_erase(actor=request.user, employee=employee, reason=body.validated_data["reason"])
+        erased = biometrics_erase(actor=request.user, employee=employee, reason=body.validated_data["reason"])
         return Response(ErasureSerializer(erased).data)
 
     @extend_schema(request=None, responses={200: QrLinkSerializer})
@@ -322,7 +328,7 @@ class EnrolmentViewSet(viewsets.GenericViewSet):
     def qr_link(self, request, pk=None):
         """The link to the employee's rotating QR page (open it, or send it to the employee)."""
         employee = self.get_object()
-        path = reverse("biometrics-qr-page", args=[services.qr_page_link_issue(employee=employee)])
+        path = reverse("biometrics-qr-page", args=[qr_page_link_issue(employee=employee)])
         return Response(QrLinkSerializer({"url": request.build_absolute_uri(path)}).data)
 
     @extend_schema(request=None, responses={200: QrLinkSerializer})
@@ -330,8 +336,8 @@ class EnrolmentViewSet(viewsets.GenericViewSet):
     def qr_revoke(self, request, pk=None):
         """Revoke every QR code and QR page link of the employee; returns the new link."""
         employee = self.get_object()
-        services.qr_credential_revoke(actor=request.user, employee=employee)
-        path = reverse("biometrics-qr-page", args=[services.qr_page_link_issue(employee=employee)])
+        qr_credential_revoke(actor=request.user, employee=employee)
+        path = reverse("biometrics-qr-page", args=[qr_page_link_issue(employee=employee)])
         return Response(QrLinkSerializer({"url": request.build_absolute_uri(path)}).data)
 
 
@@ -362,7 +368,7 @@ class SitePolicyViewSet(viewsets.GenericViewSet):
         site = self.get_object()
         body = SitePolicySerializer(selectors.site_policy(site_id=site.pk), data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        policy = services.site_policy_update(actor=request.user, site=site, fields=body.validated_data)
+        policy = site_policy_update(actor=request.user, site=site, fields=body.validated_data)
         return Response(SitePolicySerializer(policy).data)
 
 

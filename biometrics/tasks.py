@@ -4,7 +4,8 @@ import base64
 
 from celery import shared_task
 
-from biometrics import services
+from biometrics.services.enrolment import raw_face_images_purge
+from biometrics.services.identification import face_identify
 
 
 @shared_task(name="biometrics.face_identify", time_limit=30, soft_time_limit=25, acks_late=False)
@@ -16,7 +17,7 @@ def face_identify_task(
     liveness_required: bool = False,
 ) -> dict:
     # Not retried: a device is waiting on this answer and will send a new request.
-    return services.face_identify(
+    return face_identify(
         site_id=site_id,
         image=base64.b64decode(image_b64),
         claimed_employee_id=claimed_employee_id,
@@ -27,4 +28,4 @@ def face_identify_task(
 
 @shared_task(name="biometrics.raw_images_purge", time_limit=300)
 def raw_face_images_purge_task() -> int:
-    return services.raw_face_images_purge()
+    return raw_face_images_purge()

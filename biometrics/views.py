@@ -8,12 +8,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from biometrics import services
+from biometrics.services.qr import qr_page_employee, qr_token_issue
 
 
 @never_cache
 def qr_page(request, link_token: str):
-    employee = services.qr_page_employee(link_token=link_token)
+    employee = qr_page_employee(link_token=link_token)
     if employee is None:
         raise Http404("This QR link is invalid or was revoked.")
     return render(
@@ -25,10 +25,10 @@ def qr_page(request, link_token: str):
 
 @never_cache
 def qr_image(request, link_token: str):
-    employee = services.qr_page_employee(link_token=link_token)
+    employee = qr_page_employee(link_token=link_token)
     if employee is None:
         raise Http404("This QR link is invalid or was revoked.")
-    token = services.qr_token_issue(employee=employee)
+    token = qr_token_issue(employee=employee)
     buffer = io.BytesIO()
     qrcode.make(token.token, box_size=8, border=2).save(buffer, format="PNG")
     response = HttpResponse(buffer.getvalue(), content_type="image/png")

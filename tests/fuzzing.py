@@ -142,7 +142,7 @@ def fuzz_world_seed(world, *, admin) -> FuzzWorld:
     Its camera stream never started: a pipeline is queued after a commit that a test's
     transaction never makes.
     """
-    from biometrics.services import qr_token_issue
+    from biometrics.services.qr import qr_token_issue
     from employees.services import department_create, employee_create, shift_create
     from environment.services import rule_set_activate, rule_set_create
 

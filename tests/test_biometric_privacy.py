@@ -24,8 +24,10 @@ from django.conf import settings
 
 from attendance_site.events.models import DomainEvent
 from attendance_site.live.publisher import site_group_name
-from biometrics import crypto, services
+from biometrics import crypto
 from biometrics.models import FaceTemplate, VoiceTemplate
+from biometrics.services.consent import consent_grant
+from biometrics.services.enrolment import face_templates_enroll
 from biometrics.tests.conftest import DATA, photo
 from tests.factories import EmployeeFactory
 from tests.test_access_matrix import ROLES, ROWS
@@ -154,8 +156,8 @@ def test_a_face_check_in_of_someone_without_consent_stores_no_sample(
     device_a_client, site_a, admin_user, watched_disk, django_capture_on_commit_callbacks
 ):
     enrolled = EmployeeFactory(site=site_a)
-    services.consent_grant(actor=admin_user, employee=enrolled, notice_version="2026-01")
-    services.face_templates_enroll(actor=admin_user, employee=enrolled, images=[photo("obama_01.jpg")])
+    consent_grant(actor=admin_user, employee=enrolled, notice_version="2026-01")
+    face_templates_enroll(actor=admin_user, employee=enrolled, images=[photo("obama_01.jpg")])
     stranger = EmployeeFactory(site=site_a)  # works here, never consented
     sample = photo("biden_01.jpg")
     before = database_state()
@@ -186,7 +188,7 @@ def test_erasure_leaves_no_row_file_or_cache_behind_and_the_face_is_no_longer_re
 ):
     settings.BIOMETRIC_RAW_IMAGE_RETENTION_DAYS = 30  # the enrolment photos are kept, encrypted
     employee = EmployeeFactory(site=site_a)
-    services.consent_grant(actor=admin_user, employee=employee, notice_version="2026-01")
+    consent_grant(actor=admin_user, employee=employee, notice_version="2026-01")
     photos = [photo("obama_01.jpg"), photo("obama_02.jpg")]
     with django_capture_on_commit_callbacks(execute=True):
         enrolled = admin_a_client.post(
@@ -223,8 +225,8 @@ def test_withdrawing_consent_erases_like_a_request_and_the_gallery_forgets_at_on
     admin_a_client, device_a_client, site_a, admin_user, django_capture_on_commit_callbacks
 ):
     employee = EmployeeFactory(site=site_a)
-    consent = services.consent_grant(actor=admin_user, employee=employee, notice_version="2026-01")
-    services.face_templates_enroll(actor=admin_user, employee=employee, images=[photo("obama_01.jpg")])
+    consent = consent_grant(actor=admin_user, employee=employee, notice_version="2026-01")
+    face_templates_enroll(actor=admin_user, employee=employee, images=[photo("obama_01.jpg")])
     with django_capture_on_commit_callbacks(execute=True):
         recognised = face_check(device_a_client, photo("obama_04.jpg"), "before-withdrawal")
         withdrawn = admin_a_client.post(f"/api/biometrics/consents/{consent.pk}/withdraw/")
@@ -242,7 +244,7 @@ def test_withdrawing_consent_erases_like_a_request_and_the_gallery_forgets_at_on
 def test_templates_and_kept_photos_are_stored_encrypted(admin_a_client, site_a, admin_user, settings):
     settings.BIOMETRIC_RAW_IMAGE_RETENTION_DAYS = 30
     employee = EmployeeFactory(site=site_a)
-    services.consent_grant(actor=admin_user, employee=employee, notice_version="2026-01")
+    consent_grant(actor=admin_user, employee=employee, notice_version="2026-01")
     sample = photo("obama_01.jpg")
 
     enrolled = admin_a_client.post(f"{enrolment(employee)}face/", {"images": [io.BytesIO(sample)]}, format="multipart")

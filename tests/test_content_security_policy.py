@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from biometrics.services import qr_page_link_issue
+from biometrics.services.qr import qr_page_link_issue
 from streaming.models import CameraStream
 
 

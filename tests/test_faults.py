@@ -38,7 +38,8 @@ from attendance_site.embedded_redis import free_port
 from attendance_site.events.models import DomainEvent, DomainEventDelivery
 from attendance_site.testing.processes import child_process_env
 from attendance_site.testing.web_server import api_token, http_request
-from biometrics import services as biometrics_services
+from biometrics.services.consent import consent_grant
+from biometrics.services.enrolment import face_templates_enroll
 from streaming.models import CameraStream
 from streaming.tests.test_pipeline import RtspServer, needs_av, needs_rtsp_server  # noqa: F401 (fixtures)
 from tests.factories import EmployeeFactory
@@ -285,8 +286,8 @@ def test_no_check_in_is_lost_or_doubled_through_worker_kills_and_redis_outages(
     # More than the kiosks get through before they are told to stop, after the last fault.
     employees = [EmployeeFactory(site=site_a).pk for _ in range(600)]
     face_person = EmployeeFactory(site=site_a)
-    biometrics_services.consent_grant(actor=admin_user, employee=face_person, notice_version="v1")
-    biometrics_services.face_templates_enroll(
+    consent_grant(actor=admin_user, employee=face_person, notice_version="v1")
+    face_templates_enroll(
         actor=admin_user, employee=face_person, images=[(FACES / f"obama_0{n}.jpg").read_bytes() for n in (1, 2, 3)]
     )
     kiosks = [

@@ -18,7 +18,8 @@ from attendance_site.embedded_redis import embedded_redis_start, free_port
 from attendance_site.events.models import DomainEvent
 from attendance_site.testing.processes import child_process_env
 from attendance_site.testing.web_server import api_token, http_request, web_serving
-from biometrics import services as biometrics_services
+from biometrics.services.consent import consent_grant
+from biometrics.services.enrolment import face_templates_enroll
 from tests.factories import EmployeeFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,10 +69,8 @@ def server(own_redis, tmp_path, request):
 @pytest.fixture
 def people(site_a, admin_a, device_a):
     employee = EmployeeFactory(site=site_a)
-    biometrics_services.consent_grant(actor=admin_a, employee=employee, notice_version="v1")
-    biometrics_services.face_templates_enroll(
-        actor=admin_a, employee=employee, images=[(FACES / "obama_01.jpg").read_bytes()]
-    )
+    consent_grant(actor=admin_a, employee=employee, notice_version="v1")
+    face_templates_enroll(actor=admin_a, employee=employee, images=[(FACES / "obama_01.jpg").read_bytes()])
     return {"employee": employee, "device": f"Device {device_a.credential}", "site": site_a}
 
 

@@ -12,7 +12,7 @@ blob: worker) is streaming/tests/test_player_browser.py, under the same fixture.
 import pytest
 
 from attendance_site.testing.web_server import web_serving
-from biometrics.services import qr_page_link_issue
+from biometrics.services.qr import qr_page_link_issue
 from dashboard.tests.test_browser import (  # noqa: F401 (fixtures)
     ADMIN_PASSWORD,
     ADMIN_USERNAME,

@@ -205,12 +205,13 @@ def test_face_check_in_is_identified_by_the_biometrics_worker(
     celery_worker, site_a, device_a, device_client_for, admin_user
 ):
     """The device waits on the recognition task; a worker process loads the model and answers."""
-    from biometrics import services as biometrics_services
+    from biometrics.services.consent import consent_grant
+    from biometrics.services.enrolment import face_templates_enroll
 
     faces = Path(settings.BASE_DIR) / "tests" / "data" / "faces"
     employee = EmployeeFactory(site=site_a)
-    biometrics_services.consent_grant(actor=admin_user, employee=employee, notice_version="v1")
-    biometrics_services.face_templates_enroll(
+    consent_grant(actor=admin_user, employee=employee, notice_version="v1")
+    face_templates_enroll(
         actor=admin_user, employee=employee, images=[(faces / f"obama_0{n}.jpg").read_bytes() for n in (1, 2, 3)]
     )
 

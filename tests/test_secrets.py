@@ -43,7 +43,7 @@ from attendance_site import celery_app
 from attendance_site.testing.processes import child_process_env, free_port
 from attendance_site.testing.web_server import WebServer, api_token, http_request
 from biometrics import crypto
-from biometrics import services as biometric_services
+from biometrics.services.qr import qr_page_link_issue, qr_token_issue
 from streaming.models import CameraHostAllowance, CameraStream
 from streaming.services import camera_stream_run, stream_output_dir
 from streaming.tests.conftest import queued_not_run  # noqa: F401 (fixture)
@@ -156,7 +156,7 @@ def template_key(scenario: Scenario) -> list[Canary]:
 def qr_credentials(scenario: Scenario) -> list[Canary]:
     """An employee's QR page link is a bearer credential, and so is the code it shows."""
     world = scenario.world
-    token = biometric_services.qr_token_issue(employee=world.employee_unconsented).token
+    token = qr_token_issue(employee=world.employee_unconsented).token
     checked = scenario.send(
         scenario.callers["device_a"],
         "POST",
@@ -550,7 +550,7 @@ def test_the_web_process_writes_no_bearer_link_or_credential_to_its_output(
     """The command `make run` starts, access log included: what it prints is what operators keep."""
     settings.STREAMS_ROOT = str(tmp_path / "streams")
     employee = EmployeeFactory(site=site_a)
-    link = biometric_services.qr_page_link_issue(employee=employee)
+    link = qr_page_link_issue(employee=employee)
     CameraHostAllowance.objects.create(site=site_a, host="10.20.0.0/16")
     with WebServer(env=child_process_env(STREAMS_ROOT=settings.STREAMS_ROOT), log_path=tmp_path / "web.log") as web:
         token = api_token(web, "hr-admin", "pw-admin-123")

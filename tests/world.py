@@ -21,8 +21,9 @@ from accounts.services import user_create
 from attendance.models import WorkSession
 from attendance.services import attendance_event_record, device_create
 from biometrics import crypto
-from biometrics import services as biometric_services
 from biometrics.models import FaceTemplate, SiteBiometricPolicy, VoiceTemplate
+from biometrics.services.consent import consent_grant
+from biometrics.services.qr import qr_credential_of, qr_page_link_issue
 from employees.models import Department
 from environment import services as environment_services
 from simulations import services as simulation_services
@@ -81,7 +82,7 @@ def world_fixture(
     w.employee_unconsented = EmployeeFactory(site=site_a, department=w.department)
     w.department_empty = Department.objects.create(site=site_a, name="Empty")
     w.device_spare = device_create(actor=admin_user, fields={"site": site_a, "name": "Spare"}).device
-    w.consent = biometric_services.consent_grant(actor=admin_user, employee=w.employee, notice_version="2026-01")
+    w.consent = consent_grant(actor=admin_user, employee=w.employee, notice_version="2026-01")
     w.event = attendance_event_record(
         employee=w.employee, device=w.device_a, direction="in", method="pin", client_event_id="world-in"
     ).event
@@ -93,8 +94,8 @@ def world_fixture(
         employee=w.employee, embedding_encrypted=crypto.encrypt(np.zeros(256, np.float32).tobytes()), clip_count=2
     )
     w.site_policy = SiteBiometricPolicy.objects.create(site=site_a)
-    w.qr_link = biometric_services.qr_page_link_issue(employee=w.employee)
-    biometric_services.qr_credential_of(w.employee_unconsented)  # so issuing a token in a body writes nothing
+    w.qr_link = qr_page_link_issue(employee=w.employee)
+    qr_credential_of(w.employee_unconsented)  # so issuing a token in a body writes nothing
     w.reading = environment_services.condition_readings_record(
         device=w.device_a,
         readings=[environment_services.ReadingInput(recorded_at=timezone.now(), values={"light_lux": 250.0})],

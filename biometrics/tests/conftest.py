@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from biometrics import services
+from biometrics.services.consent import consent_grant
+from biometrics.services.enrolment import face_templates_enroll
 from tests.factories import EmployeeFactory
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
@@ -17,7 +18,7 @@ def photo(name: str) -> bytes:
 @pytest.fixture
 def consented(admin_user):
     def make(employee):
-        services.consent_grant(actor=admin_user, employee=employee, notice_version="2026-01")
+        consent_grant(actor=admin_user, employee=employee, notice_version="2026-01")
         return employee
 
     return make
@@ -27,14 +28,12 @@ def consented(admin_user):
 def obama(site_a, consented, admin_user):
     """Enrolled from three photos; obama_04.jpg is kept out as the probe."""
     employee = consented(EmployeeFactory(site=site_a, first_name="Barack", last_name="Obama"))
-    services.face_templates_enroll(
-        actor=admin_user, employee=employee, images=[photo(f"obama_0{n}.jpg") for n in (1, 2, 3)]
-    )
+    face_templates_enroll(actor=admin_user, employee=employee, images=[photo(f"obama_0{n}.jpg") for n in (1, 2, 3)])
     return employee
 
 
 @pytest.fixture
 def biden(site_a, consented, admin_user):
     employee = consented(EmployeeFactory(site=site_a, first_name="Joe", last_name="Biden"))
-    services.face_templates_enroll(actor=admin_user, employee=employee, images=[photo("biden_01.jpg")])
+    face_templates_enroll(actor=admin_user, employee=employee, images=[photo("biden_01.jpg")])
     return employee

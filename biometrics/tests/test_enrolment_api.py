@@ -212,12 +212,12 @@ def test_raw_photos_are_kept_only_when_configured_and_purged_after_retention(
     import time_machine
     from django.utils import timezone
 
-    from biometrics import services
+    from biometrics.services.enrolment import face_templates_enroll
     from biometrics.tasks import raw_face_images_purge_task
 
     settings.BIOMETRIC_RAW_IMAGE_RETENTION_DAYS = 7
     consented(employee_a)
-    [template] = services.face_templates_enroll(actor=admin_user, employee=employee_a, images=[photo("obama_01.jpg")])
+    [template] = face_templates_enroll(actor=admin_user, employee=employee_a, images=[photo("obama_01.jpg")])
     template.refresh_from_db()
 
     assert crypto.decrypt(template.image_encrypted) == photo("obama_01.jpg")

@@ -310,12 +310,12 @@ def _live_clip_frames() -> list[np.ndarray]:
 
 
 def test_live_burst_passes_liveness_and_is_recorded_with_its_score(device_a_client, site_a, consented, admin_user):
-    from biometrics import services
+    from biometrics.services.enrolment import face_templates_enroll
     from tests.factories import EmployeeFactory
 
     frames = _live_clip_frames()
     person = consented(EmployeeFactory(site=site_a))
-    services.face_templates_enroll(actor=admin_user, employee=person, images=[jpeg(frames[n]) for n in (0, 5, 15, 19)])
+    face_templates_enroll(actor=admin_user, employee=person, images=[jpeg(frames[n]) for n in (0, 5, 15, 19)])
     SiteBiometricPolicy.objects.create(site=site_a, liveness_required=True)
 
     response = device_a_client.post(

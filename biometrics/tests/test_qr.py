@@ -9,7 +9,7 @@ import time_machine
 from PIL import Image
 
 from attendance.models import AttendanceEvent
-from biometrics import services
+from biometrics.services.qr import qr_credential_revoke, qr_token_issue
 
 QR_CHECK = "/api/biometrics/device/qr-check/"
 NOW = datetime(2026, 3, 10, 8, 0, 10, tzinfo=UTC)
@@ -30,7 +30,7 @@ def code(response) -> str:
 
 def test_qr_check_in_works_without_biometric_consent(device_a_client, employee_a):
     with time_machine.travel(NOW, tick=False):
-        token = services.qr_token_issue(employee=employee_a).token
+        token = qr_token_issue(employee=employee_a).token
         response = qr_check(device_a_client, token=token)
 
     assert response.status_code == 201, response.json()
@@ -40,7 +40,7 @@ def test_qr_check_in_works_without_biometric_consent(device_a_client, employee_a
 
 def test_replayed_token_is_rejected(device_a_client, employee_a):
     with time_machine.travel(NOW, tick=False):
-        token = services.qr_token_issue(employee=employee_a).token
+        token = qr_token_issue(employee=employee_a).token
         qr_check(device_a_client, token=token)
     with time_machine.travel(NOW + timedelta(seconds=5), tick=False):
         replay = qr_check(device_a_client, token=token, client_event_id="qr-2")
@@ -52,7 +52,7 @@ def test_replayed_token_is_rejected(device_a_client, employee_a):
 
 def test_expired_token_is_rejected(device_a_client, employee_a):
     with time_machine.travel(NOW, tick=False):
-        token = services.qr_token_issue(employee=employee_a).token
+        token = qr_token_issue(employee=employee_a).token
     with time_machine.travel(NOW + timedelta(minutes=5), tick=False):
         response = qr_check(device_a_client, token=token)
 
@@ -62,7 +62,7 @@ def test_expired_token_is_rejected(device_a_client, employee_a):
 
 def test_token_of_another_site_is_rejected(device_a_client, employee_b):
     with time_machine.travel(NOW, tick=False):
-        token = services.qr_token_issue(employee=employee_b).token
+        token = qr_token_issue(employee=employee_b).token
         response = qr_check(device_a_client, token=token)
 
     assert response.status_code == 400
@@ -71,7 +71,7 @@ def test_token_of_another_site_is_rejected(device_a_client, employee_b):
 
 def test_forged_token_is_rejected(device_a_client, employee_a):
     with time_machine.travel(NOW, tick=False):
-        token = services.qr_token_issue(employee=employee_a).token
+        token = qr_token_issue(employee=employee_a).token
         forged = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
         response = qr_check(device_a_client, token=forged)
 
@@ -81,8 +81,8 @@ def test_forged_token_is_rejected(device_a_client, employee_a):
 
 def test_revoked_codes_stop_working(device_a_client, employee_a, admin_user):
     with time_machine.travel(NOW, tick=False):
-        token = services.qr_token_issue(employee=employee_a).token
-        services.qr_credential_revoke(actor=admin_user, employee=employee_a)
+        token = qr_token_issue(employee=employee_a).token
+        qr_credential_revoke(actor=admin_user, employee=employee_a)
         response = qr_check(device_a_client, token=token)
 
     assert response.status_code == 400
@@ -91,7 +91,7 @@ def test_revoked_codes_stop_working(device_a_client, employee_a, admin_user):
 
 def test_qr_in_a_camera_image_is_decoded(device_a_client, employee_a):
     with time_machine.travel(NOW, tick=False):
-        token = services.qr_token_issue(employee=employee_a).token
+        token = qr_token_issue(employee=employee_a).token
         picture = qrcode.make(token, box_size=6, border=4).convert("RGB")
         scene = Image.new("RGB", (picture.width + 200, picture.height + 160), (90, 110, 100))
         scene.paste(picture, (100, 80))
@@ -125,7 +125,7 @@ def test_qr_page_shows_a_rotating_code_and_dies_on_revocation(admin_client, clie
 
     page = client.get(path)
     image = client.get(path + "code.png")
-    services.qr_credential_revoke(actor=admin_user, employee=employee_a)
+    qr_credential_revoke(actor=admin_user, employee=employee_a)
 
     assert page.status_code == 200
     assert employee_a.last_name in page.content.decode()

@@ -252,7 +252,7 @@ def test_a_device_that_has_sent_no_reading_may_use_only_the_unconditional_modes_
     device_a_client, device_a, employee_a, active_rules
 ):
     from biometrics.models import QrTokenUse
-    from biometrics.services import qr_token_issue
+    from biometrics.services.qr import qr_token_issue
     from environment.models import DeviceModeState
 
     def check_in(url, event_id, **body):

@@ -11,7 +11,8 @@ from django.db import connections
 
 from attendance.models import AttendanceEvent
 from biometrics.face import faces_detect, image_decode
-from biometrics.services import consent_grant, face_templates_enroll
+from biometrics.services.consent import consent_grant
+from biometrics.services.enrolment import face_templates_enroll
 from streaming.models import CameraStream
 from streaming.pipeline import PipelineOptions, run_stream
 from streaming.recognition import StreamRecognizer
