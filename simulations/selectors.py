@@ -1,16 +1,24 @@
 """Reads of the simulations app: visible runs, filtered results, and the analysis.
 
-The analysis counts outcomes per method and condition band in the database, then picks
-per method the threshold (one of the bin edges) that admits the most successful
-attempts while the false-accept rate over the admitted attempts stays within a bound.
+The analysis counts outcomes per method and condition band in the database; the engine
+in ``simulations.analysis`` turns the counts into rates and recommended thresholds.
 """
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from employees.selectors import visible_site_ids
+from simulations.analysis import (
+    Cell,
+    MethodRecommendation,
+    ThresholdOption,
+    cells_count,
+    methods_recommend,
+    outcome_counts,
+    rules_of,
+)
 from simulations.models import SimulationResult, SimulationRun
 
 Method = SimulationResult.Method
@@ -23,8 +31,6 @@ THRESHOLD_CONDITIONS = {
     "voice": ("noise_db", "max"),
 }
 FALLBACK_METHODS = ("qr", "pin")
-# Margins that keep a device hovering at a recommended threshold from flapping.
-RECOMMENDED_HYSTERESIS = {"light_lux": 10, "noise_db": 3}
 
 
 def simulation_runs_visible_to(user) -> QuerySet[SimulationRun]:
@@ -53,60 +59,6 @@ def simulation_results_filter(
     return SimulationResult.objects.filter(
         run=run, **{key: value for key, value in bounds.items() if value is not None}
     )
-
-
-@dataclass(frozen=True)
-class OutcomeCounts:
-    attempts: int = 0
-    success: int = 0
-    false_accept: int = 0
-    false_reject: int = 0
-    failure_to_acquire: int = 0
-
-    def rate(self, outcome: str) -> float | None:
-        return getattr(self, outcome) / self.attempts if self.attempts else None
-
-    @property
-    def success_rate(self) -> float | None:
-        return self.rate("success")
-
-    @property
-    def false_accept_rate(self) -> float | None:
-        return self.rate("false_accept")
-
-    @property
-    def false_reject_rate(self) -> float | None:
-        return self.rate("false_reject")
-
-    @property
-    def failure_to_acquire_rate(self) -> float | None:
-        return self.rate("failure_to_acquire")
-
-
-@dataclass(frozen=True)
-class Cell:
-    method: str
-    light_band: tuple[float, float]
-    noise_band: tuple[float, float]
-    counts: OutcomeCounts
-
-
-@dataclass(frozen=True)
-class MethodRecommendation:
-    """What the analysis advises for one method.
-
-    ``status``: ``recommended`` (with a threshold), ``fallback`` (qr and pin, always
-    allowed), ``not_enough_data`` (no threshold admits ``min_samples`` attempts),
-    ``false_accept_too_high`` (no threshold keeps false accepts within the bound) or
-    ``success_too_low`` (those that do fall short of ``min_success_rate``). The last
-    three leave the method out of the rule set.
-    """
-
-    method: str
-    status: str
-    condition: str | None = None
-    threshold: dict | None = None
-    counts: OutcomeCounts = field(default_factory=OutcomeCounts)
 
 
 @dataclass(frozen=True)
@@ -150,34 +102,16 @@ def simulation_run_analyse(
         .annotate(rows=Count("id"))
         .order_by()
     )
-    tallies: dict[tuple[str, int, int], dict[str, int]] = {}
-    outside = 0
-    for row in grouped:
-        if row["light_band"] < 0 or row["noise_band"] < 0:
-            outside += row["rows"]
-            continue
-        tally = tallies.setdefault((row["method"], row["light_band"], row["noise_band"]), {})
-        tally[row["outcome"]] = tally.get(row["outcome"], 0) + row["rows"]
-    method_order = {method: index for index, method in enumerate(Method.values)}
-    cells = [
-        Cell(
-            method=method,
-            light_band=(light_bins[light], light_bins[light + 1]),
-            noise_band=(noise_bins[noise], noise_bins[noise + 1]),
-            counts=_counts(tally),
-        )
-        for (method, light, noise), tally in sorted(
-            tallies.items(), key=lambda item: (method_order[item[0][0]], item[0][1:])
-        )
-    ]
-    methods = _recommendations(
-        results=results,
-        edges={"light_lux": light_bins, "noise_db": noise_bins},
+    cells, outside = cells_count(rows=grouped, light_bins=light_bins, noise_bins=noise_bins, method_order=Method.values)
+    methods = methods_recommend(
+        candidates=_threshold_candidates(results=results, edges={"light_lux": light_bins, "noise_db": noise_bins}),
+        threshold_conditions=THRESHOLD_CONDITIONS,
+        fallback_methods=FALLBACK_METHODS,
         max_false_accept=max_false_accept,
         min_samples=min_samples,
         min_success_rate=min_success_rate,
     )
-    rules = _rules_of(methods)
+    rules = rules_of(methods)
     return Analysis(
         run=run,
         light_bins=light_bins,
@@ -204,20 +138,11 @@ def _band_index(column: str, edges: list[float]) -> Case:
     return Case(*whens, default=Value(-1), output_field=IntegerField())
 
 
-def _counts(tally: dict[str, int]) -> OutcomeCounts:
-    return OutcomeCounts(attempts=sum(tally.values()), **{outcome: tally.get(outcome, 0) for outcome in Outcome.values})
-
-
-def _recommendations(
-    *,
-    results: QuerySet[SimulationResult],
-    edges: dict[str, list[float]],
-    max_false_accept: float,
-    min_samples: int,
-    min_success_rate: float,
-) -> list[MethodRecommendation]:
+def _threshold_candidates(
+    *, results: QuerySet[SimulationResult], edges: dict[str, list[float]]
+) -> dict[str, list[ThresholdOption]]:
     # One aggregate query per condition: outcome counts among the rows each edge admits.
-    candidates: dict[str, list[tuple[dict, OutcomeCounts]]] = {}
+    candidates: dict[str, list[ThresholdOption]] = {}
     for condition in ("light_lux", "noise_db"):
         gated = [method for method, (gate, _) in THRESHOLD_CONDITIONS.items() if gate == condition]
         direction = THRESHOLD_CONDITIONS[gated[0]][1]
@@ -231,45 +156,8 @@ def _recommendations(
             candidates[row["method"]] = [
                 (
                     {direction: edge},
-                    _counts({outcome: row[f"e{index}_{outcome}"] for outcome in Outcome.values}),
+                    outcome_counts({outcome: row[f"e{index}_{outcome}"] for outcome in Outcome.values}),
                 )
                 for index, edge in enumerate(edges[condition])
             ]
-    recommendations = []
-    for method, (condition, _) in THRESHOLD_CONDITIONS.items():
-        options = [option for option in candidates.get(method, []) if option[1].attempts >= min_samples]
-        if not options:
-            recommendations.append(MethodRecommendation(method=method, status="not_enough_data", condition=condition))
-            continue
-        safe = [option for option in options if option[1].false_accept <= max_false_accept * option[1].attempts]
-        if not safe:
-            recommendations.append(
-                MethodRecommendation(method=method, status="false_accept_too_high", condition=condition)
-            )
-            continue
-        safe = [option for option in safe if option[1].success >= min_success_rate * option[1].attempts]
-        if not safe:
-            recommendations.append(MethodRecommendation(method=method, status="success_too_low", condition=condition))
-            continue
-        # Most successes first; among equals, the higher success rate (the stricter threshold).
-        threshold, counts = max(safe, key=lambda option: (option[1].success, option[1].rate("success")))
-        recommendations.append(
-            MethodRecommendation(
-                method=method, status="recommended", condition=condition, threshold=threshold, counts=counts
-            )
-        )
-    recommendations.extend(MethodRecommendation(method=method, status="fallback") for method in FALLBACK_METHODS)
-    return recommendations
-
-
-def _rules_of(methods: list[MethodRecommendation]) -> dict | None:
-    """The recommendation as a rule set (docs/environment.md), or None if no method qualifies."""
-    if not any(item.status == "recommended" for item in methods):
-        return None
-    modes = [
-        {"mode": item.method, "when": {item.condition: item.threshold}}
-        for item in methods
-        if item.status == "recommended"
-    ]
-    modes.extend({"mode": item.method, "when": {}} for item in methods if item.status == "fallback")
-    return {"modes": modes, "hysteresis": dict(RECOMMENDED_HYSTERESIS)}
+    return candidates
