@@ -19,11 +19,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import AuditLogEntry
+from accounts.permissions import RequestUser
 from accounts.services import audit_record, audited_create, audited_delete, audited_update, model_snapshot
 from attendance.models import AttendanceEvent, Device, WorkSession
 from attendance.selectors import attendance_event_by_client_id
 from attendance_site.events.services import domain_event_emit
-from attendance_site.events.types import ATTENDANCE_EVENT_RECORDED
+from attendance_site.events.types import ATTENDANCE_EVENT_CORRECTED, ATTENDANCE_EVENT_RECORDED
 from employees.models import Employee
 from environment.selectors import device_method_refusal
 
@@ -342,4 +343,25 @@ def attendance_event_manual_create(
             after=model_snapshot(result.event),
             reason=reason,
         )
+        _event_corrected_emit(event=result.event, actor=actor, reason=reason)
     return result
+
+
+def _event_corrected_emit(*, event: AttendanceEvent, actor: RequestUser, reason: str) -> None:
+    # Attendance events are never edited or voided (the admin and the API only read
+    # them): an admin corrects a record by adding a manual entry, so that is the
+    # correction receivers hear of, beside the entry's own attendance.event_recorded.
+    domain_event_emit(
+        event_type=ATTENDANCE_EVENT_CORRECTED,
+        payload={
+            "attendance_event_id": event.pk,
+            "employee_id": event.employee_id,
+            "site_id": event.site_id,
+            "correction": "manual_entry",
+            "direction": event.direction,
+            "occurred_at": event.occurred_at.isoformat(),
+            "actor_id": actor.pk,
+            "reason": reason,
+        },
+        site_id=event.site_id,
+    )

@@ -8,6 +8,14 @@ from django.db import transaction
 from accounts.models import AuditLogEntry
 from accounts.permissions import RequestUser
 from accounts.services import audit_record, audited_create, audited_delete, audited_update, model_snapshot
+from attendance_site.events.services import domain_event_emit
+from attendance_site.events.types import (
+    EMPLOYEE_CREATED,
+    EMPLOYEE_DEACTIVATED,
+    EMPLOYEE_UPDATED,
+    EmployeePayload,
+    EmployeeUpdatedPayload,
+)
 from employees.models import Department, Employee, Shift, Site
 from employees.selectors import user_sees_all_sites
 
@@ -59,12 +67,43 @@ def shift_delete(*, actor: RequestUser, shift: Shift) -> None:
     audited_delete(actor=actor, instance=shift)
 
 
+def _employee_payload(employee: Employee) -> EmployeePayload:
+    return {
+        "employee_id": employee.pk,
+        "employee_code": employee.employee_code,
+        "site_id": employee.site_id,
+        "department_id": employee.department_id,
+        "shift_id": employee.shift_id,
+        "is_active": employee.is_active,
+    }
+
+
+@transaction.atomic
 def employee_create(*, actor: RequestUser, fields: dict[str, Any]) -> Employee:
-    return audited_create(actor=actor, model=Employee, fields=fields)
+    employee = audited_create(actor=actor, model=Employee, fields=fields)
+    domain_event_emit(event_type=EMPLOYEE_CREATED, payload=_employee_payload(employee), site_id=employee.site_id)
+    return employee
 
 
+@transaction.atomic
 def employee_update(*, actor: RequestUser, employee: Employee, fields: dict[str, Any]) -> Employee:
-    return audited_update(actor=actor, instance=employee, fields=fields)
+    """Change an employee's fields; an update that changes nothing leaves no event."""
+    before = model_snapshot(employee)
+    employee = audited_update(actor=actor, instance=employee, fields=fields)
+    after = model_snapshot(employee)
+    changed = sorted(name for name in after if after[name] != before.get(name))
+    if changed:
+        payload: EmployeeUpdatedPayload = {**_employee_payload(employee), "changed_fields": changed}
+        domain_event_emit(event_type=EMPLOYEE_UPDATED, payload=payload, site_id=employee.site_id)
+    if before.get("is_active") and not employee.is_active:
+        _employee_deactivated_emit(employee)
+    return employee
+
+
+def _employee_deactivated_emit(employee: Employee) -> None:
+    # Whichever way an employee becomes inactive (an edit, or removal of one with
+    # attendance), receivers such as an HR sync see one kind of event.
+    domain_event_emit(event_type=EMPLOYEE_DEACTIVATED, payload=_employee_payload(employee), site_id=employee.site_id)
 
 
 @transaction.atomic
@@ -87,4 +126,6 @@ def employee_remove(*, actor: RequestUser, employee: Employee) -> bool:
         after=model_snapshot(employee),
         reason="Employee has attendance records; deactivated instead of deleted.",
     )
+    if before.get("is_active"):
+        _employee_deactivated_emit(employee)
     return False
