@@ -4,14 +4,11 @@ Devices post readings with explicit units; people read current conditions and hi
 """
 
 import math
-from datetime import timedelta
 
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
@@ -23,7 +20,7 @@ from employees.api import AuditedModelViewSet, ScopedPrimaryKeyRelatedField
 from employees.selectors import sites_visible_to
 from environment import selectors, services
 from environment.models import RuleSet
-from environment.rules import BOOLEAN_CONDITIONS, MODES, NUMERIC_CONDITIONS, modes_select
+from environment.rules import BOOLEAN_CONDITIONS, NUMERIC_CONDITIONS
 
 MAX_BATCH = 1000
 
@@ -349,15 +346,9 @@ class RuleSetViewSet(AuditedModelViewSet):
         body = DryRunSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         if "conditions" in body.validated_data:
-            decisions = modes_select(rule_set.rules, body.validated_data["conditions"])
+            decisions = selectors.rule_set_decide(rule_set=rule_set, conditions=body.validated_data["conditions"])
             return Response(ModeDecisionSerializer(decisions, many=True).data)
-        if rule_set.site_id is None:
-            raise ValidationError({"days": "Replay needs a site's rule set; the default applies to many sites."})
-        until = timezone.now()
-        since = until - timedelta(days=body.validated_data["days"])
-        return Response(
-            selectors.rule_set_replay(rule_set=rule_set, site_id=rule_set.site_id, since=since, until=until)
-        )
+        return Response(selectors.rule_set_replay_recent(rule_set=rule_set, days=body.validated_data["days"]))
 
 
 class DeviceModesViewSet(viewsets.ViewSet):
@@ -368,10 +359,7 @@ class DeviceModesViewSet(viewsets.ViewSet):
     @extend_schema(responses={200: DeviceModesSerializer}, summary="The modes this device may use now, and why")
     @action(detail=False, methods=["get"])
     def modes(self, request):
-        state = services.device_modes_current(device=request.auth)
-        if state is None:
-            return Response({"allowed_modes": list(MODES), "decisions": [], "rule_set": None, "reading_at": None})
-        return Response(DeviceModesSerializer(state).data)
+        return Response(DeviceModesSerializer(services.device_modes_answer(device=request.auth)).data)
 
 
 class ConditionViewSet(viewsets.GenericViewSet):
@@ -397,11 +385,7 @@ class ConditionViewSet(viewsets.GenericViewSet):
         query = HistoryQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        readings = selectors.readings_visible_to(request.user)
-        if params.get("site"):
-            readings = readings.filter(site=params["site"])
-        if params.get("device"):
-            readings = readings.filter(device=params["device"])
+        readings = selectors.readings_visible_to(request.user, site=params.get("site"), device=params.get("device"))
         rows = selectors.readings_history(
             queryset=readings, start=params.get("start"), end=params.get("end"), bucket=params.get("bucket")
         )
@@ -414,13 +398,13 @@ class ConditionViewSet(viewsets.GenericViewSet):
     )
     @action(detail=False, methods=["get"])
     def current(self, request):
-        devices = devices_visible_to(request.user)
+        site = None
         if "site" in request.query_params:
-            site = HistoryQuerySerializer(data={"site": request.query_params["site"]}, context={"request": request})
-            site.is_valid(raise_exception=True)
-            devices = devices.filter(site=site.validated_data["site"])
-        current = selectors.device_conditions_current(device_ids=devices.values_list("pk", flat=True))
-        return Response(ReadingSerializer(list(current.values()), many=True).data)
+            query = HistoryQuerySerializer(data={"site": request.query_params["site"]}, context={"request": request})
+            query.is_valid(raise_exception=True)
+            site = query.validated_data["site"]
+        current = selectors.device_conditions_visible_to(request.user, site=site)
+        return Response(ReadingSerializer(current, many=True).data)
 
     @extend_schema(
         parameters=[HistoryQuerySerializer],
@@ -431,9 +415,7 @@ class ConditionViewSet(viewsets.GenericViewSet):
     def modes(self, request):
         query = HistoryQuerySerializer(data=request.query_params, context={"request": request})
         query.is_valid(raise_exception=True)
-        states = selectors.device_mode_states_visible_to(request.user)
-        if query.validated_data.get("site"):
-            states = states.filter(device__site=query.validated_data["site"])
+        states = selectors.device_mode_states_visible_to(request.user, site=query.validated_data.get("site"))
         return Response(DeviceModeStateSerializer(states, many=True).data)
 
 

@@ -1,16 +1,21 @@
 """Reads of the environment app: current conditions and downsampled history."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, Max, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Trunc
+from django.utils import timezone
 
+from accounts.permissions import RequestUser
 from attendance.models import Device
+from attendance.selectors import devices_visible_to
 from attendance_site.process_cache import VersionedProcessCache
+from employees.models import Site
 from employees.selectors import visible_site_ids
 from environment.models import READING_FIELDS, ConditionReading, DeviceModeState, RuleSet
-from environment.rules import METHOD_MODES, decisions_as_json
+from environment.rules import METHOD_MODES, ModeDecision, decisions_as_json, modes_select
 
 NUMERIC_FIELDS = (
     "light_lux",
@@ -23,8 +28,23 @@ NUMERIC_FIELDS = (
 BUCKETS = ("minute", "hour", "day")
 
 
-def readings_visible_to(user) -> QuerySet[ConditionReading]:
-    return ConditionReading.objects.filter(site_id__in=visible_site_ids(user))
+def readings_visible_to(
+    user: RequestUser, *, site: Site | None = None, device: Device | None = None
+) -> QuerySet[ConditionReading]:
+    readings = ConditionReading.objects.filter(site_id__in=visible_site_ids(user))
+    if site is not None:
+        readings = readings.filter(site=site)
+    if device is not None:
+        readings = readings.filter(device=device)
+    return readings
+
+
+def device_conditions_visible_to(user: RequestUser, *, site: Site | None = None) -> list[ConditionReading]:
+    """The newest reading of each device the person sees (of one site, if given)."""
+    devices = devices_visible_to(user)
+    if site is not None:
+        devices = devices.filter(site=site)
+    return list(device_conditions_current(device_ids=devices.values_list("pk", flat=True)).values())
 
 
 def device_conditions_current(*, device_ids) -> dict[int, ConditionReading]:
@@ -67,8 +87,11 @@ def rule_sets_visible_to(user) -> QuerySet:
     return RuleSet.objects.filter(Q(site_id__in=visible_site_ids(user)) | Q(site__isnull=True))
 
 
-def device_mode_states_visible_to(user) -> QuerySet[DeviceModeState]:
-    return DeviceModeState.objects.filter(device__site_id__in=visible_site_ids(user)).order_by("device_id")
+def device_mode_states_visible_to(user: RequestUser, *, site: Site | None = None) -> QuerySet[DeviceModeState]:
+    states = DeviceModeState.objects.filter(device__site_id__in=visible_site_ids(user)).order_by("device_id")
+    if site is not None:
+        states = states.filter(device__site=site)
+    return states
 
 
 # Active rule sets are cached per process, re-read after every activation.
@@ -108,8 +131,6 @@ def device_modes_decide(*, device, rule_set: RuleSet, previously_allowed: frozen
     A device with no reading yet meets no condition: only the rule set's unconditional
     modes are allowed until its first reading arrives.
     """
-    from environment.rules import modes_select
-
     reading = device_conditions_current(device_ids=[device.pk]).get(device.pk)
     conditions = {field: getattr(reading, field) for field in READING_FIELDS} if reading else {}
     return modes_select(rule_set.rules, conditions, previously_allowed), reading
@@ -160,6 +181,20 @@ def device_requires_liveness(*, device) -> bool:
     return "face_liveness" in modes.allowed_modes and "face" not in modes.allowed_modes
 
 
+def rule_set_decide(*, rule_set: RuleSet, conditions: dict) -> list[ModeDecision]:
+    """What a rule set (a draft, typically) would decide for given conditions."""
+    return modes_select(rule_set.rules, conditions)
+
+
+def rule_set_replay_recent(*, rule_set: RuleSet, days: int, now: datetime | None = None) -> dict:
+    """``rule_set_replay`` over the last ``days`` days of the rule set's site."""
+    if rule_set.site_id is None:
+        raise ValidationError({"days": "Replay needs a site's rule set; the default applies to many sites."})
+    until = now or timezone.now()
+    since = until - timedelta(days=days)
+    return rule_set_replay(rule_set=rule_set, site_id=rule_set.site_id, since=since, until=until)
+
+
 def rule_set_replay(*, rule_set: RuleSet, site_id: int, since, until) -> dict:
     """What a rule set would have decided over past readings, next to the active one.
 
@@ -167,8 +202,6 @@ def rule_set_replay(*, rule_set: RuleSet, site_id: int, since, until) -> dict:
     the answer says, per device, how often each mode would have been allowed and how many
     readings would have been decided differently.
     """
-    from environment.rules import modes_select
-
     active = rule_set_for_site(site_id=site_id)
     readings = (
         ConditionReading.objects.filter(site_id=site_id, recorded_at__gte=since, recorded_at__lt=until)

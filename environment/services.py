@@ -17,7 +17,7 @@ from attendance_site.events.services import domain_event_emit
 from attendance_site.events.types import ENVIRONMENT_MODE_CHANGED, ENVIRONMENT_READING_RECORDED, ConditionValues
 from employees.selectors import user_sees_all_sites
 from environment.models import READING_FIELDS, ConditionReading, DeviceModeState, RuleSet
-from environment.rules import RuleSetInvalid, decisions_as_json, rules_validate
+from environment.rules import MODES, RuleSetInvalid, decisions_as_json, rules_validate
 from environment.selectors import device_modes_decide, rule_set_for_site, rule_sets_invalidate
 
 
@@ -208,6 +208,29 @@ def device_modes_refresh(*, device: Device) -> DeviceModeState | None:
             site_id=device.site_id,
         )
     return state
+
+
+@dataclass(frozen=True)
+class DeviceModes:
+    """What a device is told about the modes it may use, in order of preference, and why."""
+
+    allowed_modes: list[str]
+    decisions: list[dict]
+    rule_set_id: int | None
+    reading_at: datetime | None
+
+
+def device_modes_answer(*, device: Device) -> DeviceModes:
+    """The device's current modes; every mode, without reasons, where no rule set applies."""
+    state = device_modes_current(device=device)
+    if state is None:
+        return DeviceModes(allowed_modes=list(MODES), decisions=[], rule_set_id=None, reading_at=None)
+    return DeviceModes(
+        allowed_modes=state.allowed_modes,
+        decisions=state.decisions,
+        rule_set_id=state.rule_set_id,
+        reading_at=state.reading_at,
+    )
 
 
 def device_modes_current(*, device: Device):

@@ -9,7 +9,7 @@ from accounts.models import AuditLogEntry
 from attendance.models import AttendanceEvent
 from environment import services
 from environment.models import RuleSet
-from environment.rules import RuleSetInvalid, modes_select, rules_validate
+from environment.rules import MODES, RuleSetInvalid, modes_select, rules_validate
 
 RULE_SETS = "/api/environment/rule-sets/"
 READINGS = "/api/environment/device/readings/"
@@ -126,7 +126,9 @@ def test_device_is_told_its_modes_with_reasons(device_a_client, active_rules):
 
 
 def test_without_any_rule_set_every_mode_is_allowed(device_a_client):
-    assert device_a_client.get(MODES_URL).json()["rule_set"] is None
+    body = device_a_client.get(MODES_URL).json()
+
+    assert body == {"allowed_modes": list(MODES), "decisions": [], "rule_set": None, "reading_at": None}
 
 
 def test_hysteresis_keeps_a_mode_near_its_threshold(device_a_client, active_rules):
@@ -222,6 +224,29 @@ def test_dry_run_over_the_last_days_says_what_would_have_changed(
     assert replay["readings_decided_differently"] == 2
     [device] = replay["devices"]
     assert device["allowed"]["face"] == {"draft": 0.5, "current": 1.0}
+
+
+def test_dry_run_replays_only_the_readings_of_the_last_days(
+    admin_client, device_a_client, active_rules, site_a, admin_user
+):
+    for minutes_ago in (30, 2 * 24 * 60, 4 * 24 * 60):
+        report(device_a_client, minutes_ago=minutes_ago, lux=500)
+    draft = services.rule_set_create(actor=admin_user, site=site_a, rules=RULES)
+
+    one_day = admin_client.post(f"{RULE_SETS}{draft.pk}/dry-run/", {"days": 1}, format="json").json()
+    three_days = admin_client.post(f"{RULE_SETS}{draft.pk}/dry-run/", {"days": 3}, format="json").json()
+
+    assert (one_day["readings"], three_days["readings"]) == (1, 2)
+
+
+def test_replaying_the_default_rule_set_is_refused_since_it_spans_many_sites(admin_client, admin_user):
+    default = services.rule_set_create(actor=admin_user, site=None, rules=RULES)
+
+    response = admin_client.post(f"{RULE_SETS}{default.pk}/dry-run/", {"days": 1}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "days"
+    assert "site's rule set" in response.json()["errors"][0]["detail"]
 
 
 @pytest.mark.parametrize("body", [{}, {"days": 0}, {"days": 400}, {"days": 1, "conditions": {}}])
