@@ -7,8 +7,9 @@ PostgreSQL and are skipped without it; the biometric ones need only the test dat
 import argparse
 import importlib
 import sys
+import traceback
 
-from bench.report import note
+from bench.report import emit_failure, note
 
 # name -> needs the PostgreSQL/Redis bench environment
 BENCHES = {
@@ -47,21 +48,42 @@ def main(argv: list[str] | None = None) -> int:
 
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "attendance_site.settings")
         django.setup()
+    failed = []
     try:
         for name in names:
             if BENCHES[name] and env is None:
                 continue
-            note(f"--- {name}")
-            # Imported after django.setup(): the benchmarks import models.
-            module = importlib.import_module(f"bench.{name}")
-            try:
-                module.run(env) if BENCHES[name] else module.run()
-            except Unavailable as reason:
-                print(f"bench: {name} SKIPPED, {reason}", file=sys.stderr)
+            if not _bench_run(name, env):
+                failed.append(name)
     finally:
         if env is not None:
             env.close()
-    return 0
+    if failed:
+        print(f"bench: FAILED {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def _bench_run(name: str, env: object) -> bool:
+    """Run one benchmark; False if it raised.
+
+    A benchmark that breaks (a missing package, a crash half-way) is reported as a JSON
+    line that is not met and the others still run: one broken benchmark must not hide
+    the figures of the ones after it.
+    """
+    from bench.env import Unavailable
+
+    note(f"--- {name}")
+    try:
+        # Imported after django.setup(): the benchmarks import models.
+        module = importlib.import_module(f"bench.{name}")
+        module.run(env) if BENCHES[name] else module.run()
+    except Unavailable as reason:
+        print(f"bench: {name} SKIPPED, {reason}", file=sys.stderr)
+    except Exception as error:
+        traceback.print_exc(file=sys.stderr)
+        emit_failure(bench=name, error=error)
+        return False
+    return True
 
 
 if __name__ == "__main__":

@@ -21,6 +21,23 @@ def emit(*, bench: str, metric: str, value: float, unit: str, baseline: float, t
     return line
 
 
+def emit_failure(*, bench: str, error: BaseException) -> dict:
+    """The line of a benchmark that raised: no figure, not met, and why."""
+    line = {
+        "bench": bench,
+        "metric": "completed",
+        "value": None,
+        "unit": None,
+        "baseline": None,
+        "ratio": None,
+        "target": "runs to the end",
+        "met": False,
+        "error": f"{type(error).__name__}: {error}",
+    }
+    print(json.dumps(line), flush=True)
+    return line
+
+
 def note(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
