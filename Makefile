@@ -35,6 +35,7 @@ check: $(STAMP)
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python manage.py spectacular --fail-on-warn --validate --file /dev/null
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/deptry . --config deptry.toml
 
 $(STAMP): requirements.txt requirements-dev.txt requirements-nodeps.txt constraints.txt package-lock.json

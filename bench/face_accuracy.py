@@ -142,6 +142,7 @@ def _cache_save(file: Path, store: dict[str, Entry]) -> None:
 
 def _compute(kind: str, path: Path) -> Entry:
     from biometrics import face
+    from biometrics.selectors import image_limits
 
     if kind == "library":
         fr = face._face_recognition()
@@ -149,10 +150,10 @@ def _compute(kind: str, path: Path) -> Entry:
         return (found[0], "ok", np.nan, np.nan) if found else (None, NO_FACE, np.nan, np.nan)
     try:
         if kind == "ours":
-            sample = face.face_sample_extract(path.read_bytes())
+            sample = face.face_sample_extract(path.read_bytes(), limits=image_limits())
             return sample.encoding, "ok", sample.sharpness, float(sample.box.height)
         # "ungated": our detection and encoding without the size and sharpness gates
-        rgb = face.image_decode(path.read_bytes())
+        rgb = face.image_decode(path.read_bytes(), limits=image_limits())
         box = face.face_choose(face.faces_detect(rgb))
         return face.face_encode(rgb, box), "ok", face.face_sharpness(rgb, box), float(box.height)
     except face.FaceRejected as rejected:

@@ -97,16 +97,17 @@ def frame_build(rgb: np.ndarray, size: tuple[int, int], face_height: int) -> byt
 def frames_build(size: tuple[int, int], face_height: int) -> list[tuple[str, bytes]]:
     """One frame per identity in testdata/faces (its first photo that works in both pipelines)."""
     from biometrics import face
+    from biometrics.selectors import image_limits
 
     fr = face._face_recognition()
     frames = []
     for folder in sorted(p for p in (TESTDATA / "faces").iterdir() if p.is_dir()):
         for photo in sorted(folder.iterdir()):
             try:
-                jpeg = frame_build(face.image_decode(photo.read_bytes()), size, face_height)
+                jpeg = frame_build(face.image_decode(photo.read_bytes(), limits=image_limits()), size, face_height)
                 if jpeg is None:
                     continue
-                face.face_sample_extract(jpeg)
+                face.face_sample_extract(jpeg, limits=image_limits())
             except face.FaceRejected as rejected:
                 note(f"  {photo.name} at {size[0]}x{size[1]}: our pipeline refused it ({rejected.code}), next photo")
                 continue
@@ -192,6 +193,7 @@ def _timed(function, *args) -> float:
 def checkin_latency(frames: list[tuple[str, bytes]], site_templates: list[tuple[int, np.ndarray]]) -> dict:
     from biometrics import face
     from biometrics.gallery import gallery_build, gallery_identify
+    from biometrics.selectors import image_limits
 
     fr = face._face_recognition()
     gallery = gallery_build(site_templates)
@@ -201,7 +203,7 @@ def checkin_latency(frames: list[tuple[str, bytes]], site_templates: list[tuple[
     def ours(jpeg: bytes) -> None:
         nonlocal refused
         try:
-            sample = face.face_sample_extract(jpeg)
+            sample = face.face_sample_extract(jpeg, limits=image_limits())
         except face.FaceRejected:
             refused += 1
             return
@@ -223,7 +225,7 @@ def checkin_latency(frames: list[tuple[str, bytes]], site_templates: list[tuple[
     drift = []
     for _, jpeg in frames:  # same face, same model: the crop encoding should match the full-image one
         found = fr.face_encodings(fr.load_image_file(io.BytesIO(jpeg)))
-        drift.append(float(np.linalg.norm(face.face_sample_extract(jpeg).encoding - found[0])))
+        drift.append(float(np.linalg.norm(face.face_sample_extract(jpeg, limits=image_limits()).encoding - found[0])))
     return {**times, "refused": refused, "drift": drift}
 
 

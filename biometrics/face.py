@@ -4,6 +4,9 @@ The model is dlib's (face_recognition + face_recognition_models, shipped in the 
 HOG detection, 5-point alignment and the ResNet encoder giving 128-d vectors. It is
 imported on first use and then kept for the life of the process.
 
+Pure logic, no Django (an engine module, .importlinter): the upload limits come in as
+an ImageLimits from the caller, which reads them from settings.
+
 Speed: detection runs on a copy downscaled to DETECT_MAX_SIDE (HOG cost grows with
 pixels; at-the-door faces stay well above HOG's ~80 px floor), and the encoder runs once,
 on a crop around the chosen face, never on the whole frame.
@@ -13,7 +16,6 @@ import io
 from dataclasses import dataclass
 
 import numpy as np
-from django.conf import settings
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 DETECT_MAX_SIDE = 640
@@ -33,6 +35,14 @@ class FaceRejected(ValueError):
         super().__init__(detail)
         self.code = code
         self.detail = detail
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """The largest upload accepted, in bytes and in decoded pixels (a decompression bomb guard)."""
+
+    max_bytes: int
+    max_pixels: int
 
 
 @dataclass(frozen=True)
@@ -71,7 +81,7 @@ def _face_recognition():
     return face_recognition
 
 
-def image_decode(data: bytes) -> np.ndarray:
+def image_decode(data: bytes, *, limits: ImageLimits) -> np.ndarray:
     """RGB pixels of an uploaded image, upright, within the configured bounds.
 
     Every image the project accepts (enrolment, face and QR check-ins, liveness frames)
@@ -79,17 +89,17 @@ def image_decode(data: bytes) -> np.ndarray:
     """
     if not data:
         raise FaceRejected("empty_image", "The image is empty.")
-    if len(data) > settings.BIOMETRIC_MAX_IMAGE_BYTES:
-        raise FaceRejected("image_too_large", f"Images are limited to {settings.BIOMETRIC_MAX_IMAGE_BYTES} bytes.")
-    image = _image_open(data)
+    if len(data) > limits.max_bytes:
+        raise FaceRejected("image_too_large", f"Images are limited to {limits.max_bytes} bytes.")
+    image = _image_open(data, limits=limits)
     if image.format not in ACCEPTED_FORMATS:
         raise FaceRejected("not_an_image", f"Image format {image.format} is not supported (JPEG, PNG, WebP).")
     # Image.open reads only the header: the pixel count is checked before a single
     # pixel is decoded, so a decompression bomb costs nothing.
     width, height = image.size
-    if width * height > settings.BIOMETRIC_MAX_IMAGE_PIXELS:
-        raise FaceRejected("image_too_large", f"{width}x{height} exceeds {settings.BIOMETRIC_MAX_IMAGE_PIXELS} pixels.")
-    return _image_pixels(image)
+    if width * height > limits.max_pixels:
+        raise FaceRejected("image_too_large", f"{width}x{height} exceeds {limits.max_pixels} pixels.")
+    return _image_pixels(image, limits=limits)
 
 
 # Pillow's format parsers meet hostile bytes with whatever exception the parsing step
@@ -98,24 +108,24 @@ def image_decode(data: bytes) -> np.ndarray:
 # cannot be read", which is the client's error, not the server's.
 
 
-def _image_open(data: bytes) -> Image.Image:
+def _image_open(data: bytes, *, limits: ImageLimits) -> Image.Image:
     try:
         return Image.open(io.BytesIO(data))
     except Image.DecompressionBombError:
-        raise FaceRejected("image_too_large", f"Images are limited to {settings.BIOMETRIC_MAX_IMAGE_PIXELS} pixels.")
+        raise FaceRejected("image_too_large", f"Images are limited to {limits.max_pixels} pixels.")
     except UnidentifiedImageError:
         raise FaceRejected("not_an_image", "The file is not an image in a supported format (JPEG, PNG, WebP).")
     except Exception:
         raise FaceRejected("corrupt_image", "The image is corrupt or its metadata exceeds the decoder's limits.")
 
 
-def _image_pixels(image: Image.Image) -> np.ndarray:
+def _image_pixels(image: Image.Image, *, limits: ImageLimits) -> np.ndarray:
     try:
         image.load()
         image = ImageOps.exif_transpose(image)
         return np.asarray(image.convert("RGB"))
     except Image.DecompressionBombError:
-        raise FaceRejected("image_too_large", f"Images are limited to {settings.BIOMETRIC_MAX_IMAGE_PIXELS} pixels.")
+        raise FaceRejected("image_too_large", f"Images are limited to {limits.max_pixels} pixels.")
     except Exception:
         raise FaceRejected("corrupt_image", "The image is truncated or corrupt.")
 
@@ -182,9 +192,9 @@ def face_encode(rgb: np.ndarray, box: FaceBox) -> np.ndarray:
     return encodings[0]
 
 
-def face_sample_extract(data: bytes) -> FaceSample:
+def face_sample_extract(data: bytes, *, limits: ImageLimits) -> FaceSample:
     """Everything recognition needs from one uploaded image, or a FaceRejected saying why not."""
-    rgb = image_decode(data)
+    rgb = image_decode(data, limits=limits)
     boxes = faces_detect(rgb)
     box = face_choose(boxes)
     if box.height < MIN_FACE_SIZE:

@@ -3,14 +3,21 @@
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.db.models import QuerySet
 
 from attendance_site.process_cache import VersionedProcessCache
 from biometrics import crypto
+from biometrics.face import ImageLimits
 from biometrics.gallery import Gallery, gallery_build
 from biometrics.models import BiometricConsent, FaceTemplate, SiteBiometricPolicy, VoiceTemplate
 from employees.models import Employee
 from employees.selectors import visible_site_ids
+
+
+def image_limits() -> ImageLimits:
+    """The upload limits in force (settings), for the Django-free face module."""
+    return ImageLimits(max_bytes=settings.BIOMETRIC_MAX_IMAGE_BYTES, max_pixels=settings.BIOMETRIC_MAX_IMAGE_PIXELS)
 
 
 def consents_visible_to(user) -> QuerySet[BiometricConsent]:

@@ -27,7 +27,7 @@ def face_templates_enroll(*, actor: User, employee: Employee, images: list[bytes
     samples = []
     for index, data in enumerate(images):
         try:
-            samples.append(face_sample_extract(data))
+            samples.append(face_sample_extract(data, limits=selectors.image_limits()))
         except FaceRejected as rejection:
             raise BiometricRejected("images", rejection.code, f"Photo {index + 1}: {rejection.detail}")
     retention_days = settings.BIOMETRIC_RAW_IMAGE_RETENTION_DAYS

@@ -27,7 +27,7 @@ def face_identify(
             liveness_score = _liveness_score(frames)
         elif policy.liveness_required or liveness_required:
             raise FaceRejected("liveness_required", "This site requires a liveness check: send a burst of frames.")
-        sample = face_sample_extract(image)
+        sample = face_sample_extract(image, limits=selectors.image_limits())
     except FaceRejected as rejection:
         return _identification(None, None, None, liveness_score, rejection.code, rejection.detail)
     if liveness_score is not None and liveness_score < 0.5:
@@ -48,7 +48,8 @@ def _liveness_score(frames: list[bytes]) -> float:
     from biometrics.face import image_decode
     from biometrics.liveness import liveness_check
 
-    result = liveness_check([image_decode(frame) for frame in frames])
+    limits = selectors.image_limits()
+    result = liveness_check([image_decode(frame, limits=limits) for frame in frames])
     if not result.passed:
         raise FaceRejected("liveness_failed", f"The liveness check failed: {result.reason}")
     return result.score

@@ -123,9 +123,10 @@ def _qr_decode_image(data: bytes) -> str:
     import cv2
 
     from biometrics.face import image_decode
+    from biometrics.selectors import image_limits
 
     try:
-        rgb = image_decode(data)
+        rgb = image_decode(data, limits=image_limits())
     except FaceRejected as rejection:
         raise BiometricRejected("image", rejection.code, rejection.detail)
     text, _points, _ = cv2.QRCodeDetector().detectAndDecode(cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))

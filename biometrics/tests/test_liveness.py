@@ -21,13 +21,14 @@ from biometrics.liveness import (
     frames_from_clip,
     liveness_check,
 )
+from biometrics.selectors import image_limits
 
 DATA = Path(__file__).resolve().parents[2] / "tests" / "data" / "liveness"
 LIVE_CLIP = DATA / "live_hamilton_122-160.mp4"
 
 
 def _still_burst(name: str, seed: int, frames: int = 16) -> list[np.ndarray]:
-    rgb = image_decode((DATA / name).read_bytes())
+    rgb = image_decode((DATA / name).read_bytes(), limits=image_limits())
     height, width = rgb.shape[:2]
     rng = np.random.default_rng(seed)
     drift = rng.uniform(-1.5, 1.5, size=2)

@@ -11,6 +11,7 @@ from django.db import connections
 
 from attendance.models import AttendanceEvent
 from biometrics.face import faces_detect, image_decode
+from biometrics.selectors import image_limits
 from biometrics.services.consent import consent_grant
 from biometrics.services.enrolment import face_templates_enroll
 from streaming.models import CameraStream
@@ -52,7 +53,7 @@ def test_cooldown_records_a_person_once_per_period(admin_user, site_a):
     site_a.save()
     miranda = _enrol(admin_user, site_a, "Lin-Manuel", "Miranda", "lin_manuel_miranda_01.jpg")
     camera = _camera(site_a, record_attendance=True, attendance_cooldown_seconds=300, attendance_direction="in")
-    rgb = image_decode((FACES / "lin_manuel_miranda_01.jpg").read_bytes())
+    rgb = image_decode((FACES / "lin_manuel_miranda_01.jpg").read_bytes(), limits=image_limits())
     boxes = faces_detect(rgb)
     now = [1000.0]
     recognizer = StreamRecognizer(camera, clock=lambda: now[0])
@@ -74,7 +75,7 @@ def test_cooldown_records_a_person_once_per_period(admin_user, site_a):
 def test_strangers_are_neither_named_nor_checked_in(admin_user, site_a):
     _enrol(admin_user, site_a, "Barack", "Obama", "obama_01.jpg")
     camera = _camera(site_a, label_faces=True, record_attendance=True)
-    rgb = image_decode((FACES / "lin_manuel_miranda_01.jpg").read_bytes())
+    rgb = image_decode((FACES / "lin_manuel_miranda_01.jpg").read_bytes(), limits=image_limits())
 
     labels = StreamRecognizer(camera)(rgb, faces_detect(rgb))
 
