@@ -275,6 +275,10 @@ def _earlier_answer(
         ) & ~Q(status=AttendanceEvent.Status.REJECTED)
     candidates = list(AttendanceEvent.objects.filter(condition).order_by("occurred_at")[:10])
     for candidate in candidates:
+        if candidate.employee_id == employee.pk:
+            # The answer shows the employee's code and name: the caller's row saves a query.
+            candidate.employee = employee
+    for candidate in candidates:
         if device is not None and candidate.device_id == device.pk and candidate.client_event_id == client_event_id:
             return RecordResult(event=candidate, outcome=RecordOutcome.REPLAYED)
     if candidates:
