@@ -246,5 +246,7 @@ def device_modes_current(*, device: Device):
     rule_set = rule_set_for_site(site_id=device.site_id)
     if state is not None and rule_set is not None and state.rule_set_id == rule_set.pk:
         return state
+    if state is None and rule_set is None:
+        return None  # no limits and nothing stored to clear: the refresh would find the same
     with transaction.atomic():
         return device_modes_refresh(device=device)
