@@ -12,8 +12,9 @@ from biometrics.gallery import gallery_identify, gallery_verify
 
 def _face_sample_extract(data: bytes) -> Any:
     from biometrics.face import face_sample_extract
+    from biometrics.selectors import image_limits
 
-    return face_sample_extract(data)
+    return face_sample_extract(data, limits=image_limits())
 
 
 def _voice_embed(data: bytes) -> Any:
@@ -37,8 +38,10 @@ def _voice_score(template: Any, probe: Any) -> float:
 def _liveness_check(images: list[bytes]) -> Any:
     from biometrics.face import image_decode
     from biometrics.liveness import liveness_check
+    from biometrics.selectors import image_limits
 
-    return liveness_check([image_decode(image) for image in images])
+    limits = image_limits()
+    return liveness_check([image_decode(image, limits=limits) for image in images])
 
 
 biometric_backends = [
