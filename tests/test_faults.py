@@ -10,9 +10,10 @@ refused) and later SIGKILLed, so the supervisor restarts it empty and every queu
 is lost.
 
 Afterwards, without anyone stepping in: every check-in is stored exactly once, with one
-work session and one domain event, each delivered exactly once to the live feed; the
-system answers ready, a new check-in reaches the live feed, and the camera is live again
-under a new run.
+work session and one domain event; every domain event (check-ins, the camera's changes
+of state) ends delivered, each to every handler of its type exactly once, those written
+while Redis was paused by the sweeper; the system answers ready, a new check-in reaches
+the live feed, and the camera is live again under a new run.
 """
 
 import json
@@ -24,6 +25,7 @@ import sys
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -36,6 +38,7 @@ from django.utils import timezone
 from attendance.models import AttendanceEvent, WorkSession
 from attendance_site.embedded_redis import free_port
 from attendance_site.events.models import DomainEvent, DomainEventDelivery
+from attendance_site.registry import registry
 from attendance_site.testing.processes import child_process_env
 from attendance_site.testing.web_server import api_token, http_request
 from biometrics.services.consent import consent_grant
@@ -326,11 +329,11 @@ def test_no_check_in_is_lost_or_doubled_through_worker_kills_and_redis_outages(
 
         # 3. Redis stops answering for 30 s.
         redis = runner.redis()
-        paused_at = time.monotonic()
+        paused_at, paused_wall = time.monotonic(), timezone.now()
         redis.send_signal(signal.SIGSTOP)
         time.sleep(REDIS_PAUSE_SECONDS)
         redis.send_signal(signal.SIGCONT)
-        resumed_at = time.monotonic()
+        resumed_at, resumed_wall = time.monotonic(), timezone.now()
 
         # 4. Redis dies and comes back empty: every queued task and cached version is gone.
         time.sleep(3)
@@ -357,7 +360,12 @@ def test_no_check_in_is_lost_or_doubled_through_worker_kills_and_redis_outages(
     print(
         f"{len(stored)} check-ins in {len(statuses)} requests: "
         + ", ".join(f"{status or 'no answer'} x{statuses.count(status)}" for status in sorted(set(statuses)))
-        + f"; {during_pause.count(201)} stored while Redis was paused; face check-in answers {face_statuses}"
+        + f"; {during_pause.count(201)} stored while Redis was paused; face check-in answers {face_statuses}; "
+        + "events: "
+        + ", ".join(
+            f"{kind} x{count}"
+            for kind, count in sorted(Counter(DomainEvent.objects.values_list("type", flat=True)).items())
+        )
     )
     attempted = {client_id for kiosk in kiosks for client_id in kiosk.attempted}
     assert set(stored) == attempted  # every check-in a kiosk started ended stored
@@ -392,3 +400,20 @@ def test_no_check_in_is_lost_or_doubled_through_worker_kills_and_redis_outages(
     assert re.search(r"\[run\] worker \(pid \d+\) was killed by SIGKILL; restarting in", log)
     assert re.search(r"\[run\] redis \(pid \d+\) was killed by SIGKILL; restarting in", log)
     assert re.search(r"\[run\] streams \(pid \d+\) was killed by SIGKILL; restarting in", log)
+
+    wait_for(all_delivered, SETTLE_TIMEOUT, "events still undelivered", runner)
+    # Every event of every type (check-ins, the camera's changes of state...) ended
+    # delivered, none given up, and each handler registered for its type has taken it
+    # exactly once.
+    assert not DomainEvent.objects.filter(failed_at__isnull=False).exists()
+    expected = Counter(
+        (event_id, handler.name)
+        for event_id, event_type in DomainEvent.objects.values_list("pk", "type")
+        for handler in registry.event_handlers.handlers_for(event_type)
+    )
+    assert Counter(DomainEventDelivery.objects.values_list("event_id", "handler")) == expected
+    # The camera went live, and live again under the supervisor's new run.
+    assert DomainEvent.objects.filter(type="stream.status_changed", payload__state="live").count() >= 2
+    # Events written while Redis was paused could not be sent to a worker after their
+    # commit: the sweeper delivered them.
+    assert recorded.filter(created_at__range=(paused_wall, resumed_wall)).exists()

@@ -8,7 +8,7 @@ from attendance_site.events import services
 @shared_task(name="events.deliver", ignore_result=True, time_limit=60, soft_time_limit=50)
 def domain_event_deliver_task(event_id: int) -> bool:
     # No autoretry: a failed handler is retried by the sweeper with back-off, per handler.
-    return services.domain_event_deliver(event_id=event_id)
+    return services.domain_event_deliver_in_order(event_id=event_id)
 
 
 @shared_task(name="events.sweep", ignore_result=True, time_limit=60, soft_time_limit=50)

@@ -14,6 +14,7 @@ from attendance_site.events.handlers import DeliveredEvent, EventHandler
 from attendance_site.events.models import DomainEvent, DomainEventDelivery
 from attendance_site.events.services import (
     domain_event_deliver,
+    domain_event_deliver_in_order,
     domain_event_emit,
     domain_events_prune,
     domain_events_sweep,
@@ -154,6 +155,26 @@ def test_the_sweeper_delivers_events_whose_task_never_ran(db, handlers, undelive
     assert recorder.calls == [first.pk, second.pk]  # in the order they were written
     assert domain_event_deliver(event_id=first.pk) is False  # delivered already: nothing happens
     assert recorder.calls == [first.pk, second.pk]
+
+
+def test_a_new_event_takes_its_sites_waiting_backlog_along_oldest_first(db, handlers, undelivered_after_commit):
+    recorder = handlers("test.recorder")
+
+    def emit(site_id: int) -> DomainEvent:
+        with transaction.atomic():
+            return domain_event_emit(event_type=ACCOUNT_LOGIN_LOCKED_OUT, payload=lockout("x"), site_id=site_id)
+
+    first, second, elsewhere = emit(7), emit(7), emit(8)  # written while no task could be sent
+    with time_machine.travel(timezone.now() + timedelta(seconds=31)):
+        in_flight = emit(7)  # older, but its own task is on its way: not the latest's to deliver
+        latest = emit(7)
+        assert domain_event_deliver_in_order(event_id=latest.pk) is True
+
+    assert recorder.calls == [first.pk, second.pk, latest.pk]
+    assert set(DomainEvent.objects.filter(dispatched_at__isnull=True).values_list("pk", flat=True)) == {
+        elsewhere.pk,
+        in_flight.pk,
+    }
 
 
 def test_an_event_is_given_up_after_the_last_attempt(db, handlers, undelivered_after_commit, settings):
