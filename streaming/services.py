@@ -37,7 +37,6 @@ from streaming.pipeline import validate_stream_url
 from streaming.selectors import camera_allowances
 
 if TYPE_CHECKING:
-    from attendance_site.live.messages import StreamStatusPayload
     from streaming.pipeline import StreamStatus
 
 logger = logging.getLogger(__name__)
@@ -331,6 +330,7 @@ def _stream_gauges_publish(*, stream: CameraStream, status: "StreamStatus") -> N
     camera would flood it, and a lost one is replaced a second later. Changes of state
     are events (``stream.status_changed``), published by the live handler.
     """
+    from attendance_site.live.messages import StreamStatusPayload
     from attendance_site.live.publisher import site_message_publish
 
     data = cast(StreamStatusPayload, {"stream": stream.pk, **status.as_dict()})

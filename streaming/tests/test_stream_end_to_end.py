@@ -1,14 +1,21 @@
 """A registered camera becomes an annotated HLS stream that only its site's people can fetch."""
 
+import asyncio
 import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
+from attendance_site.events.models import DomainEvent
+from attendance_site.live.publisher import site_group_name
 from streaming.models import CameraHostAllowance, CameraStream
 from streaming.services import camera_stream_run, camera_streams_supervise, stream_output_dir
 from streaming.tests.test_pipeline import looped_clip, needs_av, needs_rtsp_server, server  # noqa: F401 (fixtures)
@@ -22,6 +29,18 @@ def _wait_for(condition, timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
         time.sleep(0.2)
+
+
+def _next_message(layer: Any, channel: str, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The first live message on the channel that is wanted, within 10 s."""
+
+    async def receive() -> dict[str, Any]:
+        while True:
+            message = (await asyncio.wait_for(layer.receive(channel), timeout=10))["message"]
+            if wanted(message):
+                return message
+
+    return async_to_sync(receive)()
 
 
 def test_camera_registered_through_the_api_is_served_as_hls_to_its_site_only(
@@ -41,6 +60,10 @@ def test_camera_registered_through_the_api_is_served_as_hls_to_its_site_only(
     stream_id = created.json()["id"]
 
     run_token = CameraStream.objects.get(pk=stream_id).run_token
+    layer = get_channel_layer()
+    assert layer is not None
+    live_channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(site_group_name(site_a.pk), live_channel)
 
     def run() -> None:
         try:
@@ -74,6 +97,11 @@ def test_camera_registered_through_the_api_is_served_as_hls_to_its_site_only(
         assert viewer.get(hls.replace("index.m3u8", "..%2Fsecret-key")).status_code == 404
         _wait_for(lambda: CameraStream.objects.get(pk=stream_id).state == "live", 10, "the live state")
         assert CameraStream.objects.get(pk=stream_id).heartbeat_at is not None
+        # Its once-a-second gauges reach the site's live channel directly; its change of
+        # state is an event (whose delivery no worker runs here).
+        gauges = _next_message(layer, live_channel, lambda message: message["type"] == "stream.status")
+        assert gauges["data"]["stream"] == stream_id and "boxes" in gauges["data"]
+        assert DomainEvent.objects.filter(type="stream.status_changed", payload__state="live").exists()
 
         stopped = admin_client.post(f"/api/streams/{stream_id}/stop/")
         runner.join(timeout=15)
