@@ -15,6 +15,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import AuditLogEntry
 from attendance.models import AttendanceEvent
 from attendance.services import attendance_event_manual_create, attendance_event_record
 from attendance_site.events.handlers import DeliveredEvent, EventHandler
@@ -23,6 +24,7 @@ from attendance_site.events.types import ATTENDANCE_EVENT_RECORDED, ConditionVal
 from attendance_site.live.publisher import site_group_name
 from attendance_site.registry import registry
 from attendance_site.testing.registry import registered
+from employees.models import Employee
 from employees.services import employee_create, employee_remove, employee_update
 from environment.models import READING_FIELDS
 from environment.services import ReadingInput, condition_readings_record, rule_set_activate, rule_set_create
@@ -105,6 +107,33 @@ def test_employee_changes_through_the_api_are_events_once_committed(
     ]
     assert payloads("employee.deactivated") == [{**employee_payload, "is_active": False}]
     assert all(event.site_id == site_a.pk and event.dispatched_at is not None for event in DomainEvent.objects.all())
+
+
+def test_employee_changes_in_the_admin_are_audited_once_and_the_same_events(client, admin_a, site_a):
+    client.force_login(admin_a)
+    form = {
+        "employee_code": "E-11",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "",
+        "site": site_a.pk,
+        "department": "",
+        "shift": "",
+        "is_active": "on",
+        "hire_date": "",
+        "external_ids": "{}",
+    }
+
+    added = client.post("/admin/employees/employee/add/", form)
+    employee = Employee.objects.get(employee_code="E-11")
+    changed = client.post(f"/admin/employees/employee/{employee.pk}/change/", {**form, "is_active": ""})
+
+    assert (added.status_code, changed.status_code) == (302, 302)
+    assert [payload["employee_id"] for payload in payloads("employee.created")] == [employee.pk]
+    assert [payload["changed_fields"] for payload in payloads("employee.updated")] == [["is_active"]]
+    assert [payload["employee_id"] for payload in payloads("employee.deactivated")] == [employee.pk]
+    audited = AuditLogEntry.objects.filter(object_id=str(employee.pk), content_type__model="employee")
+    assert sorted(audited.values_list("action", flat=True)) == ["create", "update"]
 
 
 def test_removing_an_employee_with_attendance_is_a_deactivation_and_without_none(
