@@ -7,16 +7,17 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 
+from accounts.permissions import RequestUser
 from attendance.models import AttendanceEvent, Device, WorkSession
 from employees.models import Employee, Shift, Site
 from employees.selectors import visible_site_ids
 
 
-def devices_visible_to(user) -> QuerySet[Device]:
+def devices_visible_to(user: RequestUser) -> QuerySet[Device]:
     return Device.objects.filter(site_id__in=visible_site_ids(user)).select_related("site")
 
 
-def attendance_events_visible_to(user) -> QuerySet[AttendanceEvent]:
+def attendance_events_visible_to(user: RequestUser) -> QuerySet[AttendanceEvent]:
     return AttendanceEvent.objects.filter(site_id__in=visible_site_ids(user)).select_related("employee")
 
 
@@ -81,7 +82,7 @@ def _shift_bounds(shift: Shift, work_date: date, zone: ZoneInfo) -> tuple[dateti
 
 def daily_summaries_list(
     *,
-    user,
+    user: RequestUser,
     date_from: date,
     date_to: date,
     site_id: int | None = None,

@@ -12,7 +12,9 @@ the hysteresis margin, so a device hovering at a threshold does not flap.
 """
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 MODES = ("face_liveness", "face", "voice", "qr", "pin")
 NUMERIC_CONDITIONS = (
@@ -50,7 +52,7 @@ def rules_validate(rules: object) -> None:
             problems.append(f"{where}: unknown mode {mode!r}; use one of {', '.join(MODES)}.")
         elif mode in seen:
             problems.append(f"{where}: mode {mode!r} appears twice.")
-        seen.add(mode)
+        seen.add(mode)  # type: ignore[arg-type]
         for condition, requirement in entry.get("when", {}).items():
             problems.extend(_requirement_problems(f"{where}.when.{condition}", condition, requirement))
     if not any(isinstance(entry, dict) and not entry.get("when") for entry in rules["modes"]):
@@ -71,11 +73,11 @@ def rules_validate(rules: object) -> None:
         raise RuleSetInvalid(problems)
 
 
-def _is_number(value) -> bool:
+def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def _requirement_problems(where: str, condition: str, requirement) -> list[str]:
+def _requirement_problems(where: str, condition: str, requirement: object) -> list[str]:
     if condition in BOOLEAN_CONDITIONS:
         return [] if isinstance(requirement, bool) else [f"{where}: must be true or false."]
     if condition not in NUMERIC_CONDITIONS:
@@ -97,14 +99,17 @@ class ModeDecision:
     reason: str
 
 
-def modes_select(rules: dict, conditions: dict, previously_allowed: frozenset[str] = frozenset()) -> list[ModeDecision]:
+def modes_select(
+    rules: Mapping[str, Any], conditions: Mapping[str, Any], previously_allowed: frozenset[str] = frozenset()
+) -> list[ModeDecision]:
     """Every mode of the rule set with whether the conditions allow it, and why."""
     hysteresis = rules.get("hysteresis", {})
-    decisions = []
+    decisions: list[ModeDecision] = []
     for entry in rules["modes"]:
         mode, when = entry["mode"], entry.get("when", {})
         margin_applies = mode in previously_allowed
-        failures, passes = [], []
+        failures: list[str] = []
+        passes: list[str] = []
         for condition, requirement in when.items():
             value = conditions.get(condition)
             if condition in BOOLEAN_CONDITIONS:
@@ -125,11 +130,11 @@ def modes_select(rules: dict, conditions: dict, previously_allowed: frozenset[st
     return decisions
 
 
-def _bounds(requirement: dict, margin: float) -> str:
+def _bounds(requirement: Mapping[str, float], margin: float) -> str:
     low = f">= {requirement['min'] - margin:g}" if "min" in requirement else ""
     high = f"<= {requirement['max'] + margin:g}" if "max" in requirement else ""
     return " and ".join(part for part in (low, high) if part)
 
 
-def decisions_as_json(decisions: list[ModeDecision]) -> list[dict]:
+def decisions_as_json(decisions: list[ModeDecision]) -> list[dict[str, Any]]:
     return [asdict(decision) for decision in decisions]

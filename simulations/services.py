@@ -3,11 +3,14 @@
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from accounts.permissions import RequestUser
 from accounts.services import audited_create, audited_delete
+from employees.models import Site
 from environment.models import RuleSet
 from environment.services import rule_set_create
 from simulations import selectors
@@ -49,11 +52,11 @@ def simulation_rows_check(
         if message:
             row_problems.append(RowProblem(index, "duration_ms", message))
         method, outcome = raw.get("method"), raw.get("outcome")
-        if method not in methods:
+        if not isinstance(method, str) or method not in methods:
             row_problems.append(
                 RowProblem(index, "method", f"Unknown method {method!r}; use one of {', '.join(methods)}.")
             )
-        if outcome not in outcomes:
+        if not isinstance(outcome, str) or outcome not in outcomes:
             row_problems.append(
                 RowProblem(index, "outcome", f"Unknown outcome {outcome!r}; use one of {', '.join(outcomes)}.")
             )
@@ -61,7 +64,9 @@ def simulation_rows_check(
             problems.extend(row_problems)
             continue
         rows.append(
-            SimulationResult(light_lux=light, noise_db=noise, method=method, outcome=outcome, duration_ms=duration)
+            SimulationResult(
+                light_lux=light, noise_db=noise, method=str(method), outcome=str(outcome), duration_ms=duration
+            )
         )
     return rows, problems
 
@@ -99,10 +104,10 @@ def _problems_error(problems: list[RowProblem], row_total: int) -> ValidationErr
 
 def simulation_run_create(
     *,
-    actor,
-    site,
+    actor: RequestUser,
+    site: Site,
     scenario: str,
-    parameters: dict,
+    parameters: dict[str, Any],
     generator_version: str,
     results: Sequence[Mapping[str, object]],
 ) -> SimulationRun:
@@ -135,7 +140,7 @@ def simulation_run_create(
 
 def simulation_recommendation_draft(
     *,
-    actor,
+    actor: RequestUser,
     run: SimulationRun,
     light_bins: list[float],
     noise_bins: list[float],
@@ -166,6 +171,6 @@ def simulation_recommendation_draft(
     return rule_set_create(actor=actor, site=run.site, rules=analysis.rules, note=note)
 
 
-def simulation_run_delete(*, actor, run: SimulationRun) -> None:
+def simulation_run_delete(*, actor: RequestUser, run: SimulationRun) -> None:
     """Delete a run with its rows; rule sets drafted from it stay."""
     audited_delete(actor=actor, instance=run)
