@@ -52,7 +52,8 @@ def rules_validate(rules: object) -> None:
             problems.append(f"{where}: unknown mode {mode!r}; use one of {', '.join(MODES)}.")
         elif mode in seen:
             problems.append(f"{where}: mode {mode!r} appears twice.")
-        seen.add(mode)  # type: ignore[arg-type]
+        if isinstance(mode, str):
+            seen.add(mode)
         for condition, requirement in entry.get("when", {}).items():
             problems.extend(_requirement_problems(f"{where}.when.{condition}", condition, requirement))
     if not any(isinstance(entry, dict) and not entry.get("when") for entry in rules["modes"]):

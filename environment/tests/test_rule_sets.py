@@ -114,6 +114,17 @@ def test_contradictory_or_incomplete_rule_sets_are_refused(admin_client, site_a,
     assert not RuleSet.objects.exists()
 
 
+@pytest.mark.parametrize("mode", [["face"], {"name": "face"}], ids=["list", "object"])
+def test_rule_set_whose_mode_is_not_a_name_is_refused(admin_client, site_a, mode):
+    rules = {"modes": [{"mode": mode, "when": {}}, {"mode": "pin", "when": {}}]}
+
+    response = admin_client.post(RULE_SETS, {"site": site_a.pk, "rules": rules}, format="json")
+
+    assert response.status_code == 400
+    assert "unknown mode" in response.content.decode()
+    assert not RuleSet.objects.exists()
+
+
 def test_device_is_told_its_modes_with_reasons(device_a_client, active_rules):
     report(device_a_client, lux=40)
 
