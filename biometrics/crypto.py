@@ -39,7 +39,7 @@ def encrypt(data: bytes) -> bytes:
     return _fernet().encrypt(data)
 
 
-def decrypt(token: bytes) -> bytes:
+def decrypt(token: bytes | memoryview) -> bytes:
     try:
         return _fernet().decrypt(bytes(token))
     except InvalidToken as error:

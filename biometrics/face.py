@@ -14,6 +14,7 @@ on a crop around the chosen face, never on the whole frame.
 
 import io
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
@@ -72,7 +73,7 @@ class FaceSample:
     faces_seen: int
 
 
-def _face_recognition():
+def _face_recognition() -> ModuleType:
     import face_recognition  # ~1.3 s and 150 MB on first import: once per process
 
     # face_recognition switches on Pillow's global LOAD_TRUNCATED_IMAGES at import,

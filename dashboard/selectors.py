@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from django.db.models import Count
 from django.utils import timezone
 
+from accounts.permissions import RequestUser
 from attendance.models import WorkSession
 from attendance.selectors import daily_summaries_list
 from employees.models import Employee, Site
@@ -35,7 +36,7 @@ def site_today(site: Site) -> date:
     return timezone.localtime(timezone.now(), site.timezone).date()
 
 
-def presence_today(*, user, site: Site) -> Presence:
+def presence_today(*, user: RequestUser, site: Site) -> Presence:
     """Who is in, out, late or absent today (site-local) among the site's active staff."""
     today = site_today(site)
     summaries = {
@@ -86,7 +87,7 @@ class Charts:
     late_by_department: list[dict]
 
 
-def charts_last_30_days(*, user, site: Site) -> Charts:
+def charts_last_30_days(*, user: RequestUser, site: Site) -> Charts:
     today = site_today(site)
     first_day = today - timedelta(days=29)
     present = dict(

@@ -90,8 +90,7 @@ class Shift(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
-        # clean() runs even when a required field failed its own check, so either may be None.
-        if self.start_time is not None and self.start_time == self.end_time:  # type: ignore[redundant-expr]
+        if self.start_time is not None and self.start_time == self.end_time:
             raise ValidationError({"end_time": "A shift cannot start and end at the same time."})
 
 

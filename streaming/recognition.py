@@ -23,6 +23,7 @@ from attendance.models import AttendanceEvent
 from attendance.services import attendance_event_record
 from biometrics.face import MIN_FACE_SIZE, FaceBox, face_encode
 from biometrics.gallery import confidence_from_distance, gallery_identify
+from biometrics.models import SiteBiometricPolicy
 from biometrics.selectors import site_gallery, site_policy
 from employees.models import Employee
 from streaming.models import CameraStream
@@ -40,14 +41,15 @@ class StreamRecognizer:
         self.clock = clock
         self.last_recorded: dict[int, float] = {}  # employee id -> monotonic time
         self.names: dict[int, str] = {}
-        self.policy = None
+        self.policy: SiteBiometricPolicy | None = None
         self.policy_read_at = 0.0
 
     def __call__(self, rgb: np.ndarray, boxes: list[FaceBox]) -> list[str | None]:
         now = self.clock()
-        if self.policy is None or now - self.policy_read_at > POLICY_REFRESH_SECONDS:
+        policy = self.policy
+        if policy is None or now - self.policy_read_at > POLICY_REFRESH_SECONDS:
             # Thresholds and the liveness rule may change while a stream runs for days.
-            self.policy = site_policy(site_id=self.stream.site_id)
+            policy = self.policy = site_policy(site_id=self.stream.site_id)
             self.policy_read_at = now
         gallery = site_gallery(site_id=self.stream.site_id)
         labels: list[str | None] = []
@@ -58,16 +60,16 @@ class StreamRecognizer:
                 result = gallery_identify(
                     gallery,
                     face_encode(rgb, box),
-                    threshold=self.policy.face_distance_threshold,
-                    margin=self.policy.face_margin,
+                    threshold=policy.face_distance_threshold,
+                    margin=policy.face_margin,
                 )
                 employee_id = result.employee_id
-                if employee_id is not None:
-                    confidence = confidence_from_distance(result.distance, self.policy.face_distance_threshold)
+                if employee_id is not None and result.distance is not None:
+                    confidence = confidence_from_distance(result.distance, policy.face_distance_threshold)
             if employee_id is None:
                 labels.append(None)
                 continue
-            if self.stream.record_attendance and not self.policy.liveness_required:
+            if self.stream.record_attendance and not policy.liveness_required:
                 self._attendance_record(employee_id, confidence, now)
             labels.append(self._name_of(employee_id) if self.stream.label_faces else None)
         return labels

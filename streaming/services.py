@@ -15,9 +15,9 @@ import shutil
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
@@ -26,10 +26,12 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.permissions import RequestUser
 from accounts.services import audit_record, audited_create, audited_delete
 from attendance_site.events.services import domain_event_emit
 from attendance_site.events.types import STREAM_STATUS_CHANGED
 from biometrics import crypto
+from employees.models import Site
 from streaming.camera_addresses import Allowlist, address_refusal, host_addresses
 from streaming.camera_gateway import DEFAULT_PORTS
 from streaming.models import CameraHostAllowance, CameraStream
@@ -74,7 +76,7 @@ def camera_url_parse(url: str) -> CameraUrl:
     )
 
 
-def camera_host_check(*, site, host: str, port: int = DEFAULT_PORTS["rtsp"]) -> None:
+def camera_host_check(*, site: Site, host: str, port: int = DEFAULT_PORTS["rtsp"]) -> None:
     """Refuse a host the site's allowlist does not cover (ValidationError on "url").
 
     Every address the host resolves to must pass: one that does not refuses the camera.
@@ -103,7 +105,7 @@ def tls_fingerprint_parse(text: str) -> str:
     return ":".join(digits[index : index + 2] for index in range(0, 64, 2))
 
 
-def _tls_options_check(*, scheme: str, options: dict) -> None:
+def _tls_options_check(*, scheme: str, options: dict[str, Any]) -> None:
     """Normalise the fingerprint in options; refuse TLS settings that make no sense."""
     verify = options.get("tls_verify", True)
     fingerprint = (options.get("tls_fingerprint_sha256") or "").strip()
@@ -160,7 +162,7 @@ def _capacity_check(*, starting: CameraStream | None = None) -> None:
         )
 
 
-def _liveness_check(*, site, record_attendance: bool) -> None:
+def _liveness_check(*, site: Site, record_attendance: bool) -> None:
     from biometrics.selectors import site_policy
 
     if record_attendance and site_policy(site_id=site.pk).liveness_required:
@@ -173,7 +175,9 @@ def _liveness_check(*, site, record_attendance: bool) -> None:
 
 
 @transaction.atomic
-def camera_stream_create(*, actor, site, name: str, url: str, options: dict) -> CameraStream:
+def camera_stream_create(
+    *, actor: RequestUser, site: Site, name: str, url: str, options: dict[str, Any]
+) -> CameraStream:
     """Register a camera and start its pipeline in the `streams` worker after commit."""
     camera_url = camera_url_parse(url)
     _tls_options_check(scheme=camera_url.scheme, options=options)
@@ -216,7 +220,7 @@ def _run_queue(stream: CameraStream) -> None:
 
 
 @transaction.atomic
-def camera_stream_start(*, actor, stream: CameraStream) -> CameraStream:
+def camera_stream_start(*, actor: RequestUser, stream: CameraStream) -> CameraStream:
     """(Re)start a stopped or failed stream."""
     stream = CameraStream.objects.select_for_update().get(pk=stream.pk)
     if stream.run_token:
@@ -229,7 +233,7 @@ def camera_stream_start(*, actor, stream: CameraStream) -> CameraStream:
 
 
 @transaction.atomic
-def camera_stream_stop(*, actor, stream: CameraStream) -> CameraStream:
+def camera_stream_stop(*, actor: RequestUser, stream: CameraStream) -> CameraStream:
     """Stop the pipeline (it sees its lease gone within a second) and keep the stream's files."""
     stream = CameraStream.objects.select_for_update().get(pk=stream.pk)
     if not stream.run_token:
@@ -259,7 +263,7 @@ def _stream_status_changed_emit(*, stream: CameraStream, state: str, last_error:
     )
 
 
-def camera_streams_supervise(*, now=None) -> list[int]:
+def camera_streams_supervise(*, now: datetime | None = None) -> list[int]:
     """Restart running streams whose heartbeat stopped; remove files of deleted streams.
 
     A pipeline beats once a second, so a heartbeat older than
@@ -268,7 +272,7 @@ def camera_streams_supervise(*, now=None) -> list[int]:
     """
     now = now or timezone.now()
     stale_before = now - timedelta(seconds=settings.STREAMS_HEARTBEAT_STALE_SECONDS)
-    restarted = []
+    restarted: list[int] = []
     with transaction.atomic():
         stale = CameraStream.objects.select_for_update(skip_locked=True).exclude(run_token="")
         for stream in stale.filter(Q(heartbeat_at__lt=stale_before) | Q(heartbeat_at__isnull=True)):
@@ -294,7 +298,7 @@ def _orphan_outputs_remove() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def camera_stream_delete(*, actor, stream: CameraStream) -> None:
+def camera_stream_delete(*, actor: RequestUser, stream: CameraStream) -> None:
     """Stop the stream (its pipeline sees the row gone within a second) and drop its files."""
     output_dir = stream_output_dir(stream.pk)
     audited_delete(actor=actor, instance=stream)
@@ -306,7 +310,7 @@ HOSTNAME = re.compile(
 )
 
 
-def camera_host_allow(*, actor, site, host: str, note: str = "") -> CameraHostAllowance:
+def camera_host_allow(*, actor: RequestUser, site: Site, host: str, note: str = "") -> CameraHostAllowance:
     host = host.strip()
     try:
         ipaddress.ip_network(host, strict=False)
@@ -316,7 +320,7 @@ def camera_host_allow(*, actor, site, host: str, note: str = "") -> CameraHostAl
     return audited_create(actor=actor, model=CameraHostAllowance, fields={"site": site, "host": host, "note": note})
 
 
-def camera_host_remove(*, actor, host: CameraHostAllowance) -> None:
+def camera_host_remove(*, actor: RequestUser, host: CameraHostAllowance) -> None:
     audited_delete(actor=actor, instance=host)
 
 
@@ -367,25 +371,27 @@ def camera_stream_run(*, stream_id: int, run_token: str) -> None:
         return  # stopped, deleted or restarted since this run was queued
     mine = CameraStream.objects.filter(pk=stream_id, run_token=run_token)
     started = time.monotonic()
-    last_beat = {"tried": 0.0, "done": started, "stop": False}
+    last_beat = {"tried": 0.0, "done": started}
+    stop = False
     # A run that cannot prove it still holds its lease stops well before the supervisor
     # would hand the stream to a new run: two pipelines never write one folder for long.
     lease_doubt_s = settings.STREAMS_HEARTBEAT_STALE_SECONDS / 2
 
     def should_stop() -> bool:
+        nonlocal stop
         now = time.monotonic()
         if now - last_beat["tried"] >= 1.0:
             last_beat["tried"] = now
             try:
-                last_beat["stop"] = mine.update(heartbeat_at=timezone.now()) == 0
+                stop = mine.update(heartbeat_at=timezone.now()) == 0
                 last_beat["done"] = now
             except DatabaseError:
                 logger.warning("stream %s: heartbeat failed; reconnecting to the database", stream_id)
                 connection.close()  # a long task never gets Django's per-request reconnect
                 if now - last_beat["done"] > lease_doubt_s:
                     logger.error("stream %s: no heartbeat for %.0f s, stopping", stream_id, now - last_beat["done"])
-                    last_beat["stop"] = True
-        return last_beat["stop"]
+                    stop = True
+        return stop
 
     def on_status(status: StreamStatus) -> None:
         fields = {
