@@ -30,6 +30,8 @@ User = get_user_model()
 # Whoever a request carries: a person, or nobody. Services and selectors take this and
 # decide from the role, so a view never has to narrow it first.
 RequestUser: TypeAlias = AbstractBaseUser | AnonymousUser
+# Who makes a change: a person, or None for the system itself (commands, the demo).
+Actor: TypeAlias = RequestUser | None
 
 
 _ROLE_CACHE_ATTRIBUTE = "_attendance_role"

@@ -24,7 +24,7 @@ from guardian.shortcuts import assign_perm
 from knox.models import AuthToken
 
 from accounts.models import ROLE_GROUP_NAMES, AuditLogEntry, LoginLockout, Role
-from accounts.permissions import SITE_ACCESS_PERMISSION, RequestUser
+from accounts.permissions import SITE_ACCESS_PERMISSION, Actor
 from attendance_site.events.services import domain_event_emit
 from attendance_site.events.types import ACCOUNT_LOGIN_LOCKED_OUT, LoginLockedOutPayload
 from attendance_site.plugins import domain_app_labels
@@ -76,7 +76,7 @@ def user_create(
 
 
 @transaction.atomic
-def site_access_grant(*, actor: RequestUser | None, user: AbstractUser, site: models.Model) -> None:
+def site_access_grant(*, actor: Actor, user: AbstractUser, site: models.Model) -> None:
     assign_perm(SITE_ACCESS_PERMISSION, user, site)
     audit_record(actor=actor, action=AuditLogEntry.Action.GRANT, instance=site, after={"user": user.username})
 
@@ -97,7 +97,7 @@ def model_snapshot(instance: models.Model) -> dict[str, Any]:
 
 def audit_record(
     *,
-    actor: RequestUser | None,
+    actor: Actor,
     action: str,
     instance: models.Model,
     before: dict[str, Any] | None = None,
@@ -126,7 +126,7 @@ def _site_id_of(instance: models.Model) -> int | None:
 
 
 @transaction.atomic
-def audited_create(*, actor: RequestUser | None, model: type[ModelT], fields: dict[str, Any]) -> ModelT:
+def audited_create(*, actor: Actor, model: type[ModelT], fields: dict[str, Any]) -> ModelT:
     """Validate, insert and audit one row; the shared path of plain CRUD services."""
     instance = model(**fields)
     instance.full_clean()
@@ -136,7 +136,7 @@ def audited_create(*, actor: RequestUser | None, model: type[ModelT], fields: di
 
 
 @transaction.atomic
-def audited_update(*, actor: RequestUser | None, instance: ModelT, fields: dict[str, Any]) -> ModelT:
+def audited_update(*, actor: Actor, instance: ModelT, fields: dict[str, Any]) -> ModelT:
     before = model_snapshot(instance)
     for name, value in fields.items():
         setattr(instance, name, value)
@@ -153,7 +153,7 @@ def audited_update(*, actor: RequestUser | None, instance: ModelT, fields: dict[
 
 
 @transaction.atomic
-def audited_delete(*, actor: RequestUser | None, instance: models.Model) -> None:
+def audited_delete(*, actor: Actor, instance: models.Model) -> None:
     """Delete and audit; a row still referenced elsewhere is refused, not cascaded."""
     before = model_snapshot(instance)
     audit_record(actor=actor, action=AuditLogEntry.Action.DELETE, instance=instance, before=before)

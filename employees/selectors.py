@@ -27,7 +27,7 @@ def visible_site_ids(user: RequestUser) -> frozenset[int]:
     return cached
 
 
-def user_sees_all_sites(user: RequestUser) -> bool:
+def user_sees_all_sites(user: RequestUser | None) -> bool:
     if user_role(user) is None or not isinstance(user, PermissionsMixin):
         return False
     return user.is_superuser or user.has_perm(SITE_ACCESS_PERMISSION)

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from accounts.permissions import RequestUser
+from accounts.permissions import Actor
 from accounts.services import audited_create, audited_delete
 from employees.models import Site
 from environment.models import RuleSet
@@ -104,7 +104,7 @@ def _problems_error(problems: list[RowProblem], row_total: int) -> ValidationErr
 
 def simulation_run_create(
     *,
-    actor: RequestUser,
+    actor: Actor,
     site: Site,
     scenario: str,
     parameters: dict[str, Any],
@@ -140,7 +140,7 @@ def simulation_run_create(
 
 def simulation_recommendation_draft(
     *,
-    actor: RequestUser,
+    actor: Actor,
     run: SimulationRun,
     light_bins: list[float],
     noise_bins: list[float],
@@ -171,6 +171,6 @@ def simulation_recommendation_draft(
     return rule_set_create(actor=actor, site=run.site, rules=analysis.rules, note=note)
 
 
-def simulation_run_delete(*, actor: RequestUser, run: SimulationRun) -> None:
+def simulation_run_delete(*, actor: Actor, run: SimulationRun) -> None:
     """Delete a run with its rows; rule sets drafted from it stay."""
     audited_delete(actor=actor, instance=run)

@@ -26,7 +26,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.permissions import RequestUser
+from accounts.permissions import Actor
 from accounts.services import audit_record, audited_create, audited_delete
 from attendance_site.events.services import domain_event_emit
 from attendance_site.events.types import STREAM_STATUS_CHANGED
@@ -175,9 +175,7 @@ def _liveness_check(*, site: Site, record_attendance: bool) -> None:
 
 
 @transaction.atomic
-def camera_stream_create(
-    *, actor: RequestUser, site: Site, name: str, url: str, options: dict[str, Any]
-) -> CameraStream:
+def camera_stream_create(*, actor: Actor, site: Site, name: str, url: str, options: dict[str, Any]) -> CameraStream:
     """Register a camera and start its pipeline in the `streams` worker after commit."""
     camera_url = camera_url_parse(url)
     _tls_options_check(scheme=camera_url.scheme, options=options)
@@ -220,7 +218,7 @@ def _run_queue(stream: CameraStream) -> None:
 
 
 @transaction.atomic
-def camera_stream_start(*, actor: RequestUser, stream: CameraStream) -> CameraStream:
+def camera_stream_start(*, actor: Actor, stream: CameraStream) -> CameraStream:
     """(Re)start a stopped or failed stream."""
     stream = CameraStream.objects.select_for_update().get(pk=stream.pk)
     if stream.run_token:
@@ -233,7 +231,7 @@ def camera_stream_start(*, actor: RequestUser, stream: CameraStream) -> CameraSt
 
 
 @transaction.atomic
-def camera_stream_stop(*, actor: RequestUser, stream: CameraStream) -> CameraStream:
+def camera_stream_stop(*, actor: Actor, stream: CameraStream) -> CameraStream:
     """Stop the pipeline (it sees its lease gone within a second) and keep the stream's files."""
     stream = CameraStream.objects.select_for_update().get(pk=stream.pk)
     if not stream.run_token:
@@ -298,7 +296,7 @@ def _orphan_outputs_remove() -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def camera_stream_delete(*, actor: RequestUser, stream: CameraStream) -> None:
+def camera_stream_delete(*, actor: Actor, stream: CameraStream) -> None:
     """Stop the stream (its pipeline sees the row gone within a second) and drop its files."""
     output_dir = stream_output_dir(stream.pk)
     audited_delete(actor=actor, instance=stream)
@@ -310,7 +308,7 @@ HOSTNAME = re.compile(
 )
 
 
-def camera_host_allow(*, actor: RequestUser, site: Site, host: str, note: str = "") -> CameraHostAllowance:
+def camera_host_allow(*, actor: Actor, site: Site, host: str, note: str = "") -> CameraHostAllowance:
     host = host.strip()
     try:
         ipaddress.ip_network(host, strict=False)
@@ -320,7 +318,7 @@ def camera_host_allow(*, actor: RequestUser, site: Site, host: str, note: str = 
     return audited_create(actor=actor, model=CameraHostAllowance, fields={"site": site, "host": host, "note": note})
 
 
-def camera_host_remove(*, actor: RequestUser, host: CameraHostAllowance) -> None:
+def camera_host_remove(*, actor: Actor, host: CameraHostAllowance) -> None:
     audited_delete(actor=actor, instance=host)
 
 
