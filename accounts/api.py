@@ -127,7 +127,8 @@ class TooManyRequestsErrorSerializer(serializers.Serializer):
 
 class TooManyRequestsResponseSerializer(serializers.Serializer):
     type = serializers.CharField(help_text="`client_error`.")
-    errors = TooManyRequestsErrorSerializer(many=True)
+    # DRF's metaclass moves declared fields out of the class: this shadows no Serializer.errors.
+    errors = TooManyRequestsErrorSerializer(many=True)  # type: ignore[assignment]
 
 
 _RETRY_AFTER = OpenApiParameter(

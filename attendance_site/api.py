@@ -28,7 +28,9 @@ class ApiExceptionHandler(ExceptionHandler):
             # "invalid": clients branch on codes such as "face_not_recognised".
             converted.detail = {
                 ("non_field_errors" if field == "__all__" else field): [
-                    ErrorDetail(message, code=error.code or "invalid") for error in error_list for message in error
+                    ErrorDetail(message, code=error.code or "invalid")
+                    for error in error_list
+                    for message in error.messages
                 ]
                 for field, error_list in errors.items()
             }

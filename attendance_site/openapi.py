@@ -67,7 +67,8 @@ class ValidationErrorItemSerializer(serializers.Serializer):
 
 class ValidationErrorResponseSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=ValidationErrorEnum.choices)
-    errors = ValidationErrorItemSerializer(many=True)
+    # DRF's metaclass moves declared fields out of the class: this shadows no Serializer.errors.
+    errors = ValidationErrorItemSerializer(many=True)  # type: ignore[assignment]
 
 
 ClientErrorResponse400Serializer = error_response_serializer(

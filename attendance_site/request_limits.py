@@ -26,7 +26,9 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+# Any ASGI application: Channels types its own with asgiref's scope TypedDicts, which
+# this module's plain mappings cannot be narrowed to.
+ASGIApp = Callable[..., Awaitable[None]]
 
 
 def body_limit(content_type: str) -> int:

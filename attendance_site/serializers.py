@@ -8,6 +8,7 @@ field is an error the client sees rather than a value silently lost. And free-fo
 """
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
@@ -93,14 +94,21 @@ class DictField(serializers.DictField):
         self.validators.append(null_characters_refuse)
 
 
-class UnknownFieldsRefusedMixin:
+if TYPE_CHECKING:
+    # What the mixin is mixed into, so that the type checker knows self.fields.
+    _SerializerBase = serializers.Serializer
+else:
+    _SerializerBase = object
+
+
+class UnknownFieldsRefusedMixin(_SerializerBase):
     """Refuse keys that name no field, alongside any other error of the same body.
 
     Read-only fields count as known: a client may send back what it read.
     """
 
-    def to_internal_value(self, data):
-        unknown = {}
+    def to_internal_value(self, data: Any) -> Any:
+        unknown: dict[str, Any] = {}
         if isinstance(data, Mapping):
             unknown = {
                 key: [ErrorDetail("Unknown field.", code="unknown_field")]

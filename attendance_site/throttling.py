@@ -18,7 +18,8 @@ class SettingsRateThrottleMixin:
 
     def get_rate(self) -> str | None:
         # A scope missing from the settings is a KeyError, not a silently open door.
-        return api_settings.DEFAULT_THROTTLE_RATES[self.scope] or None
+        rate = api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        return str(rate) if rate else None
 
     def allow_request(self, request, view) -> bool:
         # A throttle guards a request; it is not what the request needs. Without Redis

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from qrcode.image.pil import PilImage
 
 from biometrics.services.qr import qr_page_employee, qr_token_issue
 
@@ -30,7 +31,7 @@ def qr_image(request, link_token: str):
         raise Http404("This QR link is invalid or was revoked.")
     token = qr_token_issue(employee=employee)
     buffer = io.BytesIO()
-    qrcode.make(token.token, box_size=8, border=2).save(buffer, format="PNG")
+    qrcode.make(token.token, box_size=8, border=2, image_factory=PilImage).save(buffer, format="PNG")
     response = HttpResponse(buffer.getvalue(), content_type="image/png")
     response["X-QR-Valid-Until"] = token.valid_until.isoformat()
     return response
