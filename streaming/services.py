@@ -29,7 +29,7 @@ from django.utils import timezone
 from accounts.permissions import Actor
 from accounts.services import audit_record, audited_create, audited_delete
 from attendance_site.events.services import domain_event_emit
-from attendance_site.events.types import STREAM_STATUS_CHANGED
+from attendance_site.events.types import STREAM_STATUS_CHANGED, StreamStatusChangedPayload
 from biometrics import crypto
 from employees.models import Site
 from streaming.camera_addresses import Allowlist, address_refusal, host_addresses
@@ -248,17 +248,14 @@ def _stream_status_changed_emit(*, stream: CameraStream, state: str, last_error:
     """An event when the stream's state changes; call before ``stream.state`` is updated."""
     if state == stream.state:
         return
-    domain_event_emit(
-        event_type=STREAM_STATUS_CHANGED,
-        payload={
-            "stream_id": stream.pk,
-            "site_id": stream.site_id,
-            "state": state,
-            "previous_state": stream.state,
-            "last_error": last_error,
-        },
-        site_id=stream.site_id,
-    )
+    payload: StreamStatusChangedPayload = {
+        "stream_id": stream.pk,
+        "site_id": stream.site_id,
+        "state": state,
+        "previous_state": stream.state,
+        "last_error": last_error,
+    }
+    domain_event_emit(event_type=STREAM_STATUS_CHANGED, payload=payload, site_id=stream.site_id)
 
 
 def camera_streams_supervise(*, now: datetime | None = None) -> list[int]:
