@@ -9,22 +9,28 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import AuditLogEntry
-from accounts.permissions import RequestUser
+from accounts.permissions import Actor
 from accounts.services import audit_record, audited_create, audited_delete, audited_update, model_snapshot
 from attendance.models import AttendanceEvent, Device, WorkSession
 from attendance.selectors import attendance_event_by_client_id
 from attendance_site.events.services import domain_event_emit
-from attendance_site.events.types import ATTENDANCE_EVENT_CORRECTED, ATTENDANCE_EVENT_RECORDED
+from attendance_site.events.types import (
+    ATTENDANCE_EVENT_CORRECTED,
+    ATTENDANCE_EVENT_RECORDED,
+    AttendanceEventCorrectedPayload,
+    AttendanceEventRecordedPayload,
+)
 from employees.models import Employee
 from environment.selectors import device_method_refusal
 
@@ -34,6 +40,8 @@ if TYPE_CHECKING:  # streaming imports attendance at import time, not the other 
 CREDENTIAL_SCHEME = "dev"
 # No attendance predates the system's clocks; older stamps are broken device clocks.
 EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
+
+User = get_user_model()
 
 
 # --- Devices ------------------------------------------------------------------
@@ -56,7 +64,7 @@ def _credential_new() -> tuple[str, str]:
     return prefix, f"{CREDENTIAL_SCHEME}_{prefix}_{secrets.token_urlsafe(32)}"
 
 
-def device_create(*, actor, fields: dict) -> DeviceWithCredential:
+def device_create(*, actor: Actor, fields: dict[str, Any]) -> DeviceWithCredential:
     """Register a device; the credential in the result is never retrievable again."""
     prefix, credential = _credential_new()
     device = audited_create(
@@ -67,16 +75,16 @@ def device_create(*, actor, fields: dict) -> DeviceWithCredential:
     return DeviceWithCredential(device=device, credential=credential)
 
 
-def device_update(*, actor, device: Device, fields: dict) -> Device:
+def device_update(*, actor: Actor, device: Device, fields: dict[str, Any]) -> Device:
     return audited_update(actor=actor, instance=device, fields=fields)
 
 
-def device_delete(*, actor, device: Device) -> None:
+def device_delete(*, actor: Actor, device: Device) -> None:
     audited_delete(actor=actor, instance=device)
 
 
 @transaction.atomic
-def device_revoke(*, actor, device: Device) -> Device:
+def device_revoke(*, actor: Actor, device: Device) -> Device:
     if device.revoked_at is None:
         before = model_snapshot(device)
         device.revoked_at = timezone.now()
@@ -162,7 +170,7 @@ def attendance_event_record(
     source: str = AttendanceEvent.Source.ONLINE,
     confidence: float | None = None,
     liveness_score: float | None = None,
-    recorded_by=None,
+    recorded_by: Actor = None,
     reason: str = "",
 ) -> RecordResult:
     """Store one check-in or check-out, idempotently, applying the site's rules.
@@ -181,8 +189,8 @@ def attendance_event_record(
     if refusal is not None:
         # A retry of an event stored before things changed (the employee moved or left,
         # the conditions changed) is still answered with the original.
-        replayed = device and attendance_event_by_client_id(device=device, client_event_id=client_event_id)
-        if replayed:
+        replayed = _replayed(device=device, client_event_id=client_event_id)
+        if replayed is not None:
             return RecordResult(event=replayed, outcome=RecordOutcome.REPLAYED)
         field, code, message = refusal
         raise ValidationError({field: ValidationError(message, code=code)})
@@ -215,7 +223,8 @@ def attendance_event_record(
                 liveness_score=liveness_score,
                 client_event_id=client_event_id or uuid.uuid4().hex,
                 source=source,
-                recorded_by=recorded_by,
+                # Only a person is stored as the recorder; a device or the system records as nobody.
+                recorded_by=recorded_by if isinstance(recorded_by, User) else None,
                 reason=reason,
             )
             if direction == AttendanceEvent.Direction.IN:
@@ -235,10 +244,16 @@ def attendance_event_record(
             return RecordResult(event=event, outcome=RecordOutcome.CREATED)
     except IntegrityError:
         # Lost a race on the unique client id: the winner's row is the answer.
-        replayed = device and attendance_event_by_client_id(device=device, client_event_id=client_event_id)
-        if replayed:
+        replayed = _replayed(device=device, client_event_id=client_event_id)
+        if replayed is not None:
             return RecordResult(event=replayed, outcome=RecordOutcome.REPLAYED)
         raise
+
+
+def _replayed(*, device: Device | None, client_event_id: str | None) -> AttendanceEvent | None:
+    if device is None or not client_event_id:
+        return None
+    return attendance_event_by_client_id(device=device, client_event_id=client_event_id)
 
 
 def _refusal(*, employee: Employee, device: Device | None, method: str) -> tuple[str, str, str] | None:
@@ -256,7 +271,13 @@ def _refusal(*, employee: Employee, device: Device | None, method: str) -> tuple
 
 
 def _earlier_answer(
-    *, employee: Employee, device: Device | None, client_event_id: str | None, direction: str, occurred_at, window
+    *,
+    employee: Employee,
+    device: Device | None,
+    client_event_id: str | None,
+    direction: str,
+    occurred_at: datetime,
+    window: timedelta,
 ) -> RecordResult | None:
     """The stored event that answers this request instead of a new row, if any.
 
@@ -286,7 +307,7 @@ def _earlier_answer(
     return None
 
 
-def _check_out_pair(*, event: AttendanceEvent, max_work_session) -> None:
+def _check_out_pair(*, event: AttendanceEvent, max_work_session: timedelta) -> None:
     latest_session = (
         WorkSession.objects.filter(
             employee=event.employee,
@@ -308,25 +329,22 @@ def _check_out_pair(*, event: AttendanceEvent, max_work_session) -> None:
 
 
 def _event_recorded_emit(event: AttendanceEvent) -> None:
-    domain_event_emit(
-        event_type=ATTENDANCE_EVENT_RECORDED,
-        payload={
-            "attendance_event_id": event.pk,
-            "employee_id": event.employee_id,
-            "site_id": event.site_id,
-            "device_id": event.device_id,
-            "direction": event.direction,
-            "method": event.method,
-            "status": event.status,
-            "occurred_at": event.occurred_at.isoformat(),
-        },
-        site_id=event.site_id,
-    )
+    payload: AttendanceEventRecordedPayload = {
+        "attendance_event_id": event.pk,
+        "employee_id": event.employee_id,
+        "site_id": event.site_id,
+        "device_id": event.device_id,
+        "direction": event.direction,
+        "method": event.method,
+        "status": event.status,
+        "occurred_at": event.occurred_at.isoformat(),
+    }
+    domain_event_emit(event_type=ATTENDANCE_EVENT_RECORDED, payload=payload, site_id=event.site_id)
 
 
 @transaction.atomic
 def attendance_event_manual_create(
-    *, actor, employee: Employee, direction: str, occurred_at: datetime, reason: str
+    *, actor: Actor, employee: Employee, direction: str, occurred_at: datetime, reason: str
 ) -> RecordResult:
     """An admin records attendance by hand: a reason is required and the entry audited."""
     if not reason.strip():
@@ -351,21 +369,18 @@ def attendance_event_manual_create(
     return result
 
 
-def _event_corrected_emit(*, event: AttendanceEvent, actor: RequestUser, reason: str) -> None:
+def _event_corrected_emit(*, event: AttendanceEvent, actor: Actor, reason: str) -> None:
     # Attendance events are never edited or voided (the admin and the API only read
     # them): an admin corrects a record by adding a manual entry, so that is the
     # correction receivers hear of, beside the entry's own attendance.event_recorded.
-    domain_event_emit(
-        event_type=ATTENDANCE_EVENT_CORRECTED,
-        payload={
-            "attendance_event_id": event.pk,
-            "employee_id": event.employee_id,
-            "site_id": event.site_id,
-            "correction": "manual_entry",
-            "direction": event.direction,
-            "occurred_at": event.occurred_at.isoformat(),
-            "actor_id": actor.pk,
-            "reason": reason,
-        },
-        site_id=event.site_id,
-    )
+    payload: AttendanceEventCorrectedPayload = {
+        "attendance_event_id": event.pk,
+        "employee_id": event.employee_id,
+        "site_id": event.site_id,
+        "correction": "manual_entry",
+        "direction": event.direction,
+        "occurred_at": event.occurred_at.isoformat(),
+        "actor_id": actor.pk if actor is not None else None,
+        "reason": reason,
+    }
+    domain_event_emit(event_type=ATTENDANCE_EVENT_CORRECTED, payload=payload, site_id=event.site_id)

@@ -1,7 +1,9 @@
 """Reads of the environment app: current conditions and downsampled history."""
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Avg, Count, Max, Min, OuterRef, Q, QuerySet, Subquery
@@ -47,7 +49,7 @@ def device_conditions_visible_to(user: RequestUser, *, site: Site | None = None)
     return list(device_conditions_current(device_ids=devices.values_list("pk", flat=True)).values())
 
 
-def device_conditions_current(*, device_ids) -> dict[int, ConditionReading]:
+def device_conditions_current(*, device_ids: Iterable[int]) -> dict[int, ConditionReading]:
     """Each device's newest reading, in two indexed queries whatever the number of devices."""
     newest = ConditionReading.objects.filter(device_id=OuterRef("pk")).order_by("-recorded_at", "-id").values("id")[:1]
     reading_ids = (
@@ -61,7 +63,7 @@ def device_conditions_current(*, device_ids) -> dict[int, ConditionReading]:
 
 def readings_history(
     *, queryset: QuerySet[ConditionReading], start: datetime | None, end: datetime | None, bucket: str | None
-) -> list[dict]:
+) -> list[Mapping[str, Any]]:
     """Readings in [start, end), raw or averaged per device and minute/hour/day bucket."""
     if start is not None:
         queryset = queryset.filter(recorded_at__gte=start)
@@ -82,7 +84,7 @@ def readings_history(
     )
 
 
-def rule_sets_visible_to(user) -> QuerySet:
+def rule_sets_visible_to(user: RequestUser) -> QuerySet[RuleSet]:
     """Rule sets of the person's sites, plus the default that applies to all of them."""
     return RuleSet.objects.filter(Q(site_id__in=visible_site_ids(user)) | Q(site__isnull=True))
 
@@ -110,7 +112,7 @@ def rule_set_for_site(*, site_id: int) -> RuleSet | None:
     return active_rule_sets.get(site_id, lambda: _rule_set_for_site_read(site_id))
 
 
-def _rule_set_for_site_read(site_id: int):
+def _rule_set_for_site_read(site_id: int) -> RuleSet | None:
     candidates = list(
         RuleSet.objects.filter(status=RuleSet.Status.ACTIVE).filter(Q(site_id=site_id) | Q(site__isnull=True))
     )
@@ -122,10 +124,12 @@ def _rule_set_for_site_read(site_id: int):
 @dataclass(frozen=True)
 class ModesInForce:
     allowed_modes: list[str]
-    decisions: list[dict]
+    decisions: list[dict[str, Any]]
 
 
-def device_modes_decide(*, device, rule_set: RuleSet, previously_allowed: frozenset[str] = frozenset()):
+def device_modes_decide(
+    *, device: Device, rule_set: RuleSet, previously_allowed: frozenset[str] = frozenset()
+) -> tuple[list[ModeDecision], ConditionReading | None]:
     """(decisions, newest reading) of a rule set for a device's newest reading.
 
     A device with no reading yet meets no condition: only the rule set's unconditional
@@ -136,7 +140,7 @@ def device_modes_decide(*, device, rule_set: RuleSet, previously_allowed: frozen
     return modes_select(rule_set.rules, conditions, previously_allowed), reading
 
 
-def device_modes_in_force(*, device) -> ModesInForce | None:
+def device_modes_in_force(*, device: Device) -> ModesInForce | None:
     """The modes that limit the device's check-ins now; None where no rule set applies.
 
     The stored state answers when there is one (readings and activations keep it
@@ -159,7 +163,7 @@ def device_modes_in_force(*, device) -> ModesInForce | None:
     )
 
 
-def device_method_refusal(*, device, method: str) -> str | None:
+def device_method_refusal(*, device: Device, method: str) -> str | None:
     """Why the device's current modes forbid a check-in method, or None if they allow it."""
     if method not in METHOD_MODES:
         return None
@@ -173,7 +177,7 @@ def device_method_refusal(*, device, method: str) -> str | None:
     )
 
 
-def device_requires_liveness(*, device) -> bool:
+def device_requires_liveness(*, device: Device) -> bool:
     """Face is allowed here only with a liveness check."""
     modes = device_modes_in_force(device=device)
     if modes is None:
@@ -181,12 +185,12 @@ def device_requires_liveness(*, device) -> bool:
     return "face_liveness" in modes.allowed_modes and "face" not in modes.allowed_modes
 
 
-def rule_set_decide(*, rule_set: RuleSet, conditions: dict) -> list[ModeDecision]:
+def rule_set_decide(*, rule_set: RuleSet, conditions: Mapping[str, Any]) -> list[ModeDecision]:
     """What a rule set (a draft, typically) would decide for given conditions."""
     return modes_select(rule_set.rules, conditions)
 
 
-def rule_set_replay_recent(*, rule_set: RuleSet, days: int, now: datetime | None = None) -> dict:
+def rule_set_replay_recent(*, rule_set: RuleSet, days: int, now: datetime | None = None) -> dict[str, Any]:
     """``rule_set_replay`` over the last ``days`` days of the rule set's site."""
     if rule_set.site_id is None:
         raise ValidationError({"days": "Replay needs a site's rule set; the default applies to many sites."})
@@ -195,7 +199,7 @@ def rule_set_replay_recent(*, rule_set: RuleSet, days: int, now: datetime | None
     return rule_set_replay(rule_set=rule_set, site_id=rule_set.site_id, since=since, until=until)
 
 
-def rule_set_replay(*, rule_set: RuleSet, site_id: int, since, until) -> dict:
+def rule_set_replay(*, rule_set: RuleSet, site_id: int, since: datetime, until: datetime) -> dict[str, Any]:
     """What a rule set would have decided over past readings, next to the active one.
 
     Each device's readings are replayed in order, with hysteresis, under both rule sets;
@@ -208,13 +212,13 @@ def rule_set_replay(*, rule_set: RuleSet, site_id: int, since, until) -> dict:
         .order_by("device_id", "recorded_at", "id")
         .values("device_id", *READING_FIELDS)[:200_000]
     )
-    devices: dict[int, dict] = {}
-    previous: dict[tuple[int, str], frozenset] = {}
+    devices: dict[int, dict[str, Any]] = {}
+    previous: dict[tuple[int, str], frozenset[str]] = {}
     for reading in readings:
         device_id = reading["device_id"]
         summary = devices.setdefault(device_id, {"device": device_id, "readings": 0, "differences": 0, "allowed": {}})
         summary["readings"] += 1
-        allowed_by = {}
+        allowed_by: dict[str, frozenset[str] | None] = {}
         for label, rules in (("draft", rule_set.rules), ("current", active.rules if active else None)):
             if rules is None:
                 allowed_by[label] = None

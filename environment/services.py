@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,11 +10,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import AuditLogEntry
+from accounts.permissions import Actor
 from accounts.services import audit_record, audited_create, audited_update, model_snapshot
 from attendance.models import Device
 from attendance.services import device_time_problem
 from attendance_site.events.services import domain_event_emit
-from attendance_site.events.types import ENVIRONMENT_MODE_CHANGED, ENVIRONMENT_READING_RECORDED, ConditionValues
+from attendance_site.events.types import (
+    ENVIRONMENT_MODE_CHANGED,
+    ENVIRONMENT_READING_RECORDED,
+    ConditionValues,
+    ModeChangedPayload,
+    ReadingRecordedPayload,
+)
+from employees.models import Site
 from employees.selectors import user_sees_all_sites
 from environment.models import READING_FIELDS, ConditionReading, DeviceModeState, RuleSet
 from environment.rules import MODES, RuleSetInvalid, decisions_as_json, rules_validate
@@ -26,7 +34,7 @@ class ReadingInput:
     """One reading in canonical units, as the API hands it over."""
 
     recorded_at: datetime
-    values: dict
+    values: dict[str, Any]
 
 
 def condition_readings_record(*, device: Device, readings: list[ReadingInput]) -> list[ConditionReading]:
@@ -56,17 +64,14 @@ def condition_readings_record(*, device: Device, readings: list[ReadingInput]) -
 def _reading_recorded_emit(*, device: Device, rows: list[ConditionReading]) -> None:
     latest = max(rows, key=lambda row: row.recorded_at)
     values = {field: getattr(latest, field) for field in READING_FIELDS}
-    domain_event_emit(
-        event_type=ENVIRONMENT_READING_RECORDED,
-        payload={
-            "device_id": device.pk,
-            "site_id": device.site_id,
-            "readings": len(rows),
-            "recorded_at": latest.recorded_at.isoformat(),
-            "values": cast(ConditionValues, values),  # READING_FIELDS are ConditionValues' keys (tested)
-        },
-        site_id=device.site_id,
-    )
+    payload: ReadingRecordedPayload = {
+        "device_id": device.pk,
+        "site_id": device.site_id,
+        "readings": len(rows),
+        "recorded_at": latest.recorded_at.isoformat(),
+        "values": cast(ConditionValues, values),  # READING_FIELDS are ConditionValues' keys (tested)
+    }
+    domain_event_emit(event_type=ENVIRONMENT_READING_RECORDED, payload=payload, site_id=device.site_id)
 
 
 def condition_readings_purge(*, now: datetime | None = None) -> int:
@@ -79,7 +84,7 @@ def condition_readings_purge(*, now: datetime | None = None) -> int:
 # --- Rule sets and mode selection --------------------------------------------------------
 
 
-def _rules_checked(rules) -> dict:
+def _rules_checked(rules: Any) -> dict[str, Any]:
     try:
         rules_validate(rules)
     except RuleSetInvalid as invalid:
@@ -88,7 +93,7 @@ def _rules_checked(rules) -> dict:
 
 
 @transaction.atomic
-def rule_set_create(*, actor, site, rules: dict, note: str = "") -> RuleSet:
+def rule_set_create(*, actor: Actor, site: Site | None, rules: dict[str, Any], note: str = "") -> RuleSet:
     """A new draft version for a site (or, with no site, for the default)."""
     _require_rights_over(actor, site)
     last = RuleSet.objects.select_for_update().filter(site=site).order_by("-version").first()
@@ -105,12 +110,12 @@ def rule_set_create(*, actor, site, rules: dict, note: str = "") -> RuleSet:
     )
 
 
-def _require_rights_over(actor, site) -> None:
+def _require_rights_over(actor: Actor, site: Site | None) -> None:
     if site is None and not user_sees_all_sites(actor):
         raise PermissionDenied("Only admins of every site may change the default rule set.")
 
 
-def rule_set_update(*, actor, rule_set, fields: dict) -> RuleSet:
+def rule_set_update(*, actor: Actor, rule_set: RuleSet, fields: dict[str, Any]) -> RuleSet:
     _require_rights_over(actor, rule_set.site)
     if "site" in fields and fields["site"] != rule_set.site:
         raise ValidationError({"site": "A rule set stays with its site; create a new one for another site."})
@@ -122,7 +127,7 @@ def rule_set_update(*, actor, rule_set, fields: dict) -> RuleSet:
 
 
 @transaction.atomic
-def rule_set_activate(*, actor, rule_set) -> RuleSet:
+def rule_set_activate(*, actor: Actor, rule_set: RuleSet) -> RuleSet:
     """Make a draft the active version of its site; the previous one is retired."""
     _require_rights_over(actor, rule_set.site)
     if rule_set.status != RuleSet.Status.DRAFT:
@@ -195,18 +200,15 @@ def device_modes_refresh(*, device: Device) -> DeviceModeState | None:
         },
     )
     if changed:
-        domain_event_emit(
-            event_type=ENVIRONMENT_MODE_CHANGED,
-            payload={
-                "device_id": device.pk,
-                "site_id": device.site_id,
-                "rule_set_id": rule_set.pk,
-                "allowed_modes": allowed,
-                "previous_modes": previous_modes,
-                "decisions": decisions_json,
-            },
-            site_id=device.site_id,
-        )
+        payload: ModeChangedPayload = {
+            "device_id": device.pk,
+            "site_id": device.site_id,
+            "rule_set_id": rule_set.pk,
+            "allowed_modes": allowed,
+            "previous_modes": previous_modes,
+            "decisions": decisions_json,
+        }
+        domain_event_emit(event_type=ENVIRONMENT_MODE_CHANGED, payload=payload, site_id=device.site_id)
     return state
 
 
@@ -233,7 +235,7 @@ def device_modes_answer(*, device: Device) -> DeviceModes:
     )
 
 
-def device_modes_current(*, device: Device):
+def device_modes_current(*, device: Device) -> DeviceModeState | None:
     """The device's modes as last decided, recomputed only if the rule set changed since.
 
     Readings and rule-set activations already keep the state current, so a device asking

@@ -5,10 +5,13 @@ in ``simulations.analysis`` turns the counts into rates and recommended threshol
 """
 
 import itertools
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
+from accounts.permissions import RequestUser
 from employees.selectors import visible_site_ids
 from simulations.analysis import (
     Cell,
@@ -33,7 +36,7 @@ THRESHOLD_CONDITIONS = {
 FALLBACK_METHODS = ("qr", "pin")
 
 
-def simulation_runs_visible_to(user) -> QuerySet[SimulationRun]:
+def simulation_runs_visible_to(user: RequestUser) -> QuerySet[SimulationRun]:
     return SimulationRun.objects.filter(site_id__in=visible_site_ids(user)).select_related("site")
 
 
@@ -152,7 +155,11 @@ def _threshold_candidates(
             for index, edge in enumerate(edges[condition])
             for outcome in Outcome.values
         }
-        for row in results.filter(method__in=gated).values("method").annotate(**aggregates).order_by():
+        # The annotations' names are built here, so the rows are plain mappings to the type checker.
+        rows: Iterable[Mapping[str, Any]] = (
+            results.filter(method__in=gated).values("method").annotate(**aggregates).order_by()
+        )
+        for row in rows:
             candidates[row["method"]] = [
                 (
                     {direction: edge},
