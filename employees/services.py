@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from accounts.models import AuditLogEntry
-from accounts.permissions import RequestUser
+from accounts.permissions import Actor
 from accounts.services import audit_record, audited_create, audited_delete, audited_update, model_snapshot
 from attendance_site.events.services import domain_event_emit
 from attendance_site.events.types import (
@@ -20,22 +20,22 @@ from employees.models import Department, Employee, Shift, Site
 from employees.selectors import user_sees_all_sites
 
 
-def site_create(*, actor: RequestUser, fields: dict[str, Any]) -> Site:
+def site_create(*, actor: Actor, fields: dict[str, Any]) -> Site:
     # A site-scoped admin could create a site and then never see it again.
     if not user_sees_all_sites(actor):
         raise PermissionDenied("Only admins with access to every site may create sites.")
     return audited_create(actor=actor, model=Site, fields=fields)
 
 
-def site_update(*, actor: RequestUser, site: Site, fields: dict[str, Any]) -> Site:
+def site_update(*, actor: Actor, site: Site, fields: dict[str, Any]) -> Site:
     return audited_update(actor=actor, instance=site, fields=fields)
 
 
-def site_delete(*, actor: RequestUser, site: Site) -> None:
+def site_delete(*, actor: Actor, site: Site) -> None:
     audited_delete(actor=actor, instance=site)
 
 
-def department_create(*, actor: RequestUser, fields: dict[str, Any]) -> Department:
+def department_create(*, actor: Actor, fields: dict[str, Any]) -> Department:
     return audited_create(actor=actor, model=Department, fields=fields)
 
 
@@ -45,25 +45,25 @@ def _site_unchanged(instance: Department | Shift, fields: dict[str, Any]) -> Non
         raise ValidationError({"site": "Cannot move to another site; create one there instead."})
 
 
-def department_update(*, actor: RequestUser, department: Department, fields: dict[str, Any]) -> Department:
+def department_update(*, actor: Actor, department: Department, fields: dict[str, Any]) -> Department:
     _site_unchanged(department, fields)
     return audited_update(actor=actor, instance=department, fields=fields)
 
 
-def department_delete(*, actor: RequestUser, department: Department) -> None:
+def department_delete(*, actor: Actor, department: Department) -> None:
     audited_delete(actor=actor, instance=department)
 
 
-def shift_create(*, actor: RequestUser, fields: dict[str, Any]) -> Shift:
+def shift_create(*, actor: Actor, fields: dict[str, Any]) -> Shift:
     return audited_create(actor=actor, model=Shift, fields=fields)
 
 
-def shift_update(*, actor: RequestUser, shift: Shift, fields: dict[str, Any]) -> Shift:
+def shift_update(*, actor: Actor, shift: Shift, fields: dict[str, Any]) -> Shift:
     _site_unchanged(shift, fields)
     return audited_update(actor=actor, instance=shift, fields=fields)
 
 
-def shift_delete(*, actor: RequestUser, shift: Shift) -> None:
+def shift_delete(*, actor: Actor, shift: Shift) -> None:
     audited_delete(actor=actor, instance=shift)
 
 
@@ -79,14 +79,14 @@ def _employee_payload(employee: Employee) -> EmployeePayload:
 
 
 @transaction.atomic
-def employee_create(*, actor: RequestUser, fields: dict[str, Any]) -> Employee:
+def employee_create(*, actor: Actor, fields: dict[str, Any]) -> Employee:
     employee = audited_create(actor=actor, model=Employee, fields=fields)
     domain_event_emit(event_type=EMPLOYEE_CREATED, payload=_employee_payload(employee), site_id=employee.site_id)
     return employee
 
 
 @transaction.atomic
-def employee_update(*, actor: RequestUser, employee: Employee, fields: dict[str, Any]) -> Employee:
+def employee_update(*, actor: Actor, employee: Employee, fields: dict[str, Any]) -> Employee:
     """Change an employee's fields; an update that changes nothing leaves no event."""
     before = model_snapshot(employee)
     employee = audited_update(actor=actor, instance=employee, fields=fields)
@@ -107,7 +107,7 @@ def _employee_deactivated_emit(employee: Employee) -> None:
 
 
 @transaction.atomic
-def employee_remove(*, actor: RequestUser, employee: Employee) -> bool:
+def employee_remove(*, actor: Actor, employee: Employee) -> bool:
     """Delete an employee, or deactivate one whose attendance must be kept.
 
     Returns True when the row was deleted, False when it was deactivated.

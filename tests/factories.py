@@ -1,13 +1,29 @@
 """factory_boy factories for the domain models."""
 
 from datetime import time
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import factory
+from django.db import models
 
 from employees.models import Department, Employee, Shift, Site
 
+ModelT = TypeVar("ModelT", bound=models.Model)
 
-class SiteFactory(factory.django.DjangoModelFactory[Site]):
+
+class ModelFactory(factory.django.DjangoModelFactory[ModelT], Generic[ModelT]):
+    """A factory whose call the type checker knows to give a model instance."""
+
+    class Meta:
+        abstract = True
+
+    if TYPE_CHECKING:
+        # factory_boy's metaclass makes calling a factory return the model instance it
+        # creates; mypy would otherwise type the call as the factory class's own instance.
+        def __new__(cls, **kwargs: Any) -> ModelT: ...  # type: ignore[misc]
+
+
+class SiteFactory(ModelFactory[Site]):
     class Meta:
         model = Site
 
@@ -15,7 +31,7 @@ class SiteFactory(factory.django.DjangoModelFactory[Site]):
     timezone = "Europe/Berlin"
 
 
-class DepartmentFactory(factory.django.DjangoModelFactory[Department]):
+class DepartmentFactory(ModelFactory[Department]):
     class Meta:
         model = Department
 
@@ -23,7 +39,7 @@ class DepartmentFactory(factory.django.DjangoModelFactory[Department]):
     name = factory.Sequence(lambda n: f"Department {n}")
 
 
-class ShiftFactory(factory.django.DjangoModelFactory[Shift]):
+class ShiftFactory(ModelFactory[Shift]):
     class Meta:
         model = Shift
 
@@ -34,7 +50,7 @@ class ShiftFactory(factory.django.DjangoModelFactory[Shift]):
     grace_minutes = 5
 
 
-class EmployeeFactory(factory.django.DjangoModelFactory[Employee]):
+class EmployeeFactory(ModelFactory[Employee]):
     class Meta:
         model = Employee
 

@@ -93,7 +93,7 @@ def celery_worker(django_db_setup, tmp_path_factory):
             time.sleep(0.1)
         assert barrier.get(timeout=1) is False
         ours = hostname.replace("%h", socket.gethostname())
-        others = [name for reply in celery_app.control.ping(timeout=0.5) for name in reply if name != ours]
+        others = [name for reply in celery_app.control.ping(timeout=0.5) or [] for name in reply if name != ours]
         if others:
             pytest.fail(f"other Celery workers use {os.environ['REDIS_URL']} and could take the tasks: {others}")
         yield worker
@@ -112,7 +112,9 @@ class SiteGroupListener:
     """A channel of this process subscribed to one site's group on the Redis layer."""
 
     def __init__(self, site_id: int):
-        self.layer = get_channel_layer()
+        layer = get_channel_layer()
+        assert layer is not None
+        self.layer = layer
         self.group = site_group_name(site_id)
         self.channel = async_to_sync(self.layer.new_channel)()
         async_to_sync(self.layer.group_add)(self.group, self.channel)
@@ -127,7 +129,7 @@ class SiteGroupListener:
     async def _receive_until(self, predicate, timeout: float) -> list[dict]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        received = []
+        received: list[dict] = []
         while True:
             remaining = deadline - loop.time()
             if remaining <= 0:

@@ -7,6 +7,7 @@ of routes live in ``tests/test_access_matrix.py``. Import the fixtures you need:
 """
 
 import re
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -37,7 +38,7 @@ RESULT_ROW = {"light_lux": 120, "noise_db": 40, "method": "face", "outcome": "su
 CAMERA_PASSWORD = "Cam-Canary-pw-5e0b7d"
 
 
-class World:
+class World(SimpleNamespace):
     """Named objects to call the endpoints with; attributes are set by the ``world`` fixture."""
 
 

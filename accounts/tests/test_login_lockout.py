@@ -128,6 +128,7 @@ def test_a_lockout_is_recorded_once_with_an_audit_entry_a_domain_event_and_a_log
     assert (lockout.path, lockout.failures) == ("/api/auth/token/", settings.AXES_FAILURE_LIMIT)
     entry = AuditLogEntry.objects.get(action=AuditLogEntry.Action.LOCKOUT)
     assert entry.object_id == str(lockout.pk)
+    assert entry.after is not None
     assert entry.after["ip_address"] == ATTACKER
     event = DomainEvent.objects.get(type="account.login_locked_out")
     assert event.payload == {

@@ -15,6 +15,7 @@ def test_credential_is_shown_once_and_only_its_hash_is_stored(admin_client, site
     assert credential not in (device.credential_hash, device.credential_prefix)
     assert "credential" not in admin_client.get(f"{DEVICES}{device.pk}/").json()
     audit = AuditLogEntry.objects.get(action="create", object_id=str(device.pk))
+    assert audit.after is not None
     assert "credential_hash" not in audit.after
     assert client.get("/api/attendance/device/me/", HTTP_AUTHORIZATION=f"Device {credential}").status_code == 200
 

@@ -48,6 +48,7 @@ def test_charts_cover_thirty_days_and_late_arrivals_by_department(admin_client, 
     assert len(body["days"]) == 30
     assert body["days"][-1]["date"] == "2026-03-10"
     assert [day["present"] for day in body["days"][-4:-1]] == [1, 1, 1]
+    assert employee.department is not None
     assert body["late_by_department"] == [{"department": employee.department.name, "late": 3}]
 
 

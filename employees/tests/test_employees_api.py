@@ -36,6 +36,7 @@ def test_admin_creates_an_employee_and_the_change_is_audited(admin_a_client, adm
     assert employee.external_ids == {"bamboohr": "42"}
     entry = AuditLogEntry.objects.get(action="create", object_id=str(employee.pk))
     assert entry.actor == admin_a
+    assert entry.after is not None
     assert entry.after["last_name"] == "Lovelace"
 
 
@@ -44,6 +45,7 @@ def test_update_records_before_and_after(admin_client, employee_a):
 
     assert response.status_code == 200
     entry = AuditLogEntry.objects.get(action="update")
+    assert entry.before is not None and entry.after is not None
     assert entry.after["last_name"] == "Hopper"
     assert entry.before["last_name"] != "Hopper"
 

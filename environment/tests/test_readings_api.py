@@ -231,6 +231,7 @@ def test_a_reading_is_published_to_the_sites_live_channel(device_a_client, site_
     from attendance_site.live.publisher import site_group_name
 
     layer = get_channel_layer()
+    assert layer is not None
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(site_group_name(site_a.pk), channel)
     with django_capture_on_commit_callbacks(execute=True):

@@ -29,10 +29,12 @@ def test_admin_registers_a_camera_and_credentials_never_come_back(admin_client, 
     assert body["has_credentials"] is True
     assert body["state"] == "starting"
     stored = CameraStream.objects.get()
+    assert stored.credentials_encrypted is not None
     assert b"s3cr3t-pw" not in bytes(stored.credentials_encrypted)
     listing = admin_client.get(STREAMS).content.decode() + admin_client.get(f"{STREAMS}{stored.pk}/").content.decode()
     audit = AuditLogEntry.objects.get(action="create", object_id=str(stored.pk))
     assert "s3cr3t-pw" not in listing
+    assert audit.after is not None
     assert "s3cr3t-pw" not in str(audit.after) and "credentials_encrypted" not in audit.after
 
 
