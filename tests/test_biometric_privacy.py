@@ -200,8 +200,9 @@ def test_erasure_leaves_no_row_file_or_cache_behind_and_the_face_is_no_longer_re
     )
     stored = list(FaceTemplate.objects.filter(employee=employee))
     embeddings = [crypto.decrypt(template.encoding_encrypted) for template in stored]
+    assert all(template.image_encrypted is not None for template in stored)
     ciphertexts = [bytes(template.encoding_encrypted) for template in stored] + [
-        bytes(template.image_encrypted) for template in stored
+        bytes(template.image_encrypted) for template in stored if template.image_encrypted is not None
     ]
     with django_capture_on_commit_callbacks(execute=True):
         # Recognised first: this process's gallery (and the worker's, in production) now holds the face.
@@ -253,6 +254,7 @@ def test_templates_and_kept_photos_are_stored_encrypted(admin_a_client, site_a, 
     template = FaceTemplate.objects.get(employee=employee)
     embedding = crypto.decrypt(template.encoding_encrypted)
     assert len(embedding) == 128 * 8  # what was encrypted is the embedding itself
+    assert template.image_encrypted is not None
     assert crypto.decrypt(template.image_encrypted) == sample
     for form in embedding_forms(embedding):
         assert form not in bytes(template.encoding_encrypted)
@@ -357,6 +359,7 @@ def test_no_response_live_message_or_event_payload_carries_biometric_data(
 ):
     outputs = Outputs(world, callers)
     layer = get_channel_layer()
+    assert layer is not None
     channel = async_to_sync(layer.new_channel)()
     async_to_sync(layer.group_add)(site_group_name(world.site_a.pk), channel)
 
@@ -374,6 +377,7 @@ def test_no_response_live_message_or_event_payload_carries_biometric_data(
 
     assert enrolled.status_code == 201 and checked.status_code == 201, checked.content
     template = FaceTemplate.objects.filter(employee=world.employee).last()
+    assert template is not None
     forms = embedding_forms(crypto.decrypt(template.encoding_encrypted))
     forms += forms_of(photo("obama_01.jpg")) + forms_of(photo("obama_04.jpg"))
     found = [
@@ -387,7 +391,7 @@ def test_no_response_live_message_or_event_payload_carries_biometric_data(
 
 
 async def _received(layer, channel: str, *, count: int) -> list[dict]:
-    messages = []
+    messages: list[dict] = []
     while len(messages) < count:
         message = await asyncio.wait_for(layer.receive(channel), timeout=10)
         messages.append(message["message"])

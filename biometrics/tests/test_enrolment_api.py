@@ -47,6 +47,7 @@ def test_admin_records_consent_then_enrols_photos(admin_client, employee_a):
 
 def test_templates_are_encrypted_at_rest_and_never_returned(admin_client, obama):
     template = FaceTemplate.objects.filter(employee=obama).first()
+    assert template is not None
     raw = bytes(template.encoding_encrypted)
 
     assert len(raw) > 128 * 8  # a Fernet token, not 128 float64s
@@ -220,6 +221,7 @@ def test_raw_photos_are_kept_only_when_configured_and_purged_after_retention(
     [template] = face_templates_enroll(actor=admin_user, employee=employee_a, images=[photo("obama_01.jpg")])
     template.refresh_from_db()
 
+    assert template.image_encrypted is not None
     assert crypto.decrypt(template.image_encrypted) == photo("obama_01.jpg")
     assert raw_face_images_purge_task.delay().get() == 0
     with time_machine.travel(timezone.now() + timedelta(days=8)):

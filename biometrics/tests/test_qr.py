@@ -7,6 +7,7 @@ import numpy as np
 import qrcode
 import time_machine
 from PIL import Image
+from qrcode.image.pil import PilImage
 
 from attendance.models import AttendanceEvent
 from biometrics.services.qr import qr_credential_revoke, qr_token_issue
@@ -92,7 +93,7 @@ def test_revoked_codes_stop_working(device_a_client, employee_a, admin_user):
 def test_qr_in_a_camera_image_is_decoded(device_a_client, employee_a):
     with time_machine.travel(NOW, tick=False):
         token = qr_token_issue(employee=employee_a).token
-        picture = qrcode.make(token, box_size=6, border=4).convert("RGB")
+        picture = qrcode.make(token, box_size=6, border=4, image_factory=PilImage).convert("RGB")
         scene = Image.new("RGB", (picture.width + 200, picture.height + 160), (90, 110, 100))
         scene.paste(picture, (100, 80))
         buffer = io.BytesIO()
