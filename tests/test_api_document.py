@@ -4,6 +4,8 @@ The fuzz test (test_api_fuzz.py) holds random requests to the document; these pi
 answers it found undocumented, and the document-wide rules of attendance_site.openapi.
 """
 
+from typing import Any
+
 import pytest
 
 from attendance_site.testing.openapi import api_schema, assert_documented
@@ -91,7 +93,12 @@ def test_the_served_document_is_built_once_per_process_and_is_the_full_public_on
     CachedSchemaView._documents.clear()
     built = []
     original = SchemaGenerator.get_schema
-    monkeypatch.setattr(SchemaGenerator, "get_schema", lambda self, **kw: built.append(1) or original(self, **kw))
+
+    def get_schema(self: SchemaGenerator, **kw: Any) -> Any:
+        built.append(1)
+        return original(self, **kw)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", get_schema)
 
     anonymous = client.get("/api/schema/?format=json")
     again = admin_client.get("/api/schema/?format=json")

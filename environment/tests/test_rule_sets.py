@@ -1,6 +1,7 @@
 """Rule sets and mode selection: who may edit, what is refused, what devices are told."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -16,7 +17,7 @@ READINGS = "/api/environment/device/readings/"
 MODES_URL = "/api/environment/device-modes/modes/"
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
-RULES = {
+RULES: dict[str, Any] = {
     "modes": [
         {"mode": "face", "when": {"light_lux": {"min": 100}, "camera_available": True}},
         {"mode": "voice", "when": {"noise_db": {"max": 60}}},

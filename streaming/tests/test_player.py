@@ -101,6 +101,7 @@ def test_no_camera_panel_for_people_without_a_camera(client, viewer_a, gate_b):
 
 def load_vendor_script():
     spec = importlib.util.spec_from_file_location("vendor_static", REPO / "scripts" / "vendor_static.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -144,8 +145,13 @@ def test_package_lock_pins_an_exact_hls_js_from_the_npm_registry():
 
 def test_vendoring_writes_the_files_once_and_skips_the_download_when_current(vendor, monkeypatch):
     tarball = npm_tarball({"dist/hls.min.js": b"var Hls;", "LICENSE": b"Apache-2.0", "README.md": b"x"})
-    downloads = []
-    monkeypatch.setattr(vendor, "download", lambda url: downloads.append(url) or tarball)
+    downloads: list[str] = []
+
+    def download(url: str) -> bytes:
+        downloads.append(url)
+        return tarball
+
+    monkeypatch.setattr(vendor, "download", download)
     lock = lock_for(tarball)
 
     first = vendor.vendor_package("hls.js", ("dist/hls.min.js", "LICENSE"), lock)
