@@ -6,6 +6,7 @@ import numpy as np
 from django.conf import settings
 from django.db.models import QuerySet
 
+from accounts.permissions import RequestUser
 from attendance_site.process_cache import VersionedProcessCache
 from biometrics import crypto
 from biometrics.face import ImageLimits
@@ -20,7 +21,7 @@ def image_limits() -> ImageLimits:
     return ImageLimits(max_bytes=settings.BIOMETRIC_MAX_IMAGE_BYTES, max_pixels=settings.BIOMETRIC_MAX_IMAGE_PIXELS)
 
 
-def consents_visible_to(user) -> QuerySet[BiometricConsent]:
+def consents_visible_to(user: RequestUser) -> QuerySet[BiometricConsent]:
     return BiometricConsent.objects.filter(employee__site_id__in=visible_site_ids(user)).select_related("employee")
 
 
