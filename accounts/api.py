@@ -16,9 +16,9 @@ from accounts.authentication import TokenAuthentication
 from accounts.models import AuditLogEntry
 from accounts.permissions import IsAdminRole, user_role
 from accounts.selectors import audit_entries_visible_to
+from attendance_site.filters import SiteScopedFilter
 from attendance_site.serializers import Serializer
 from attendance_site.throttling import SettingsRateThrottleMixin
-from employees.api import SiteScopedFilter
 from employees.selectors import user_sees_all_sites, visible_site_ids
 
 

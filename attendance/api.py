@@ -16,9 +16,16 @@ from rest_framework.routers import DefaultRouter
 from attendance import selectors, services
 from attendance.authentication import DeviceAuthentication, DeviceRateThrottle, IsDevice
 from attendance.models import AttendanceEvent, Device
+from attendance.serializers import AttendanceEventSerializer, RecordResultSerializer
 from attendance_site.api import AwareDateTimeField, NewestFirstCursorPagination
-from attendance_site.serializers import ModelSerializer, Serializer, StrictPrimaryKeyRelatedField
-from employees.api import AuditedModelViewSet, ScopedPrimaryKeyRelatedField, SiteScopedFilter, visible_choices
+from attendance_site.filters import SiteScopedFilter, visible_choices
+from attendance_site.serializers import (
+    ModelSerializer,
+    ScopedPrimaryKeyRelatedField,
+    Serializer,
+    StrictPrimaryKeyRelatedField,
+)
+from attendance_site.viewsets import AuditedModelViewSet, record_response
 from employees.models import Employee
 from employees.selectors import departments_visible_to, employees_visible_to, sites_visible_to
 
@@ -85,33 +92,6 @@ class DeviceViewSet(AuditedModelViewSet):
 # --- Events -----------------------------------------------------------------------
 
 
-class AttendanceEventSerializer(serializers.Serializer):
-    # Declared field by field rather than a ModelSerializer: this renders every
-    # check-in answer and every list page, and ModelSerializer re-introspects the model
-    # each time it is instantiated.
-    id = serializers.IntegerField(read_only=True)
-    employee = serializers.IntegerField(source="employee_id", read_only=True)
-    employee_code = serializers.CharField(source="employee.employee_code", read_only=True)
-    employee_name = serializers.CharField(source="employee.full_name", read_only=True)
-    site = serializers.IntegerField(source="site_id", read_only=True)
-    device = serializers.IntegerField(source="device_id", read_only=True, allow_null=True)
-    direction = serializers.ChoiceField(choices=AttendanceEvent.Direction.choices, read_only=True)
-    occurred_at = serializers.DateTimeField(read_only=True)
-    received_at = serializers.DateTimeField(read_only=True)
-    method = serializers.ChoiceField(choices=AttendanceEvent.Method.choices, read_only=True)
-    confidence = serializers.FloatField(read_only=True, allow_null=True)
-    liveness_score = serializers.FloatField(read_only=True, allow_null=True)
-    client_event_id = serializers.CharField(read_only=True)
-    source = serializers.ChoiceField(choices=AttendanceEvent.Source.choices, read_only=True)
-    status = serializers.ChoiceField(choices=AttendanceEvent.Status.choices, read_only=True)
-    reason = serializers.CharField(read_only=True)
-
-
-class RecordResultSerializer(serializers.Serializer):
-    outcome = serializers.ChoiceField(choices=services.RecordOutcome.choices)
-    event = AttendanceEventSerializer()
-
-
 class ManualEntrySerializer(Serializer):
     employee = ScopedPrimaryKeyRelatedField(selector=employees_visible_to)
     direction = serializers.ChoiceField(choices=AttendanceEvent.Direction.choices)
@@ -172,15 +152,7 @@ class AttendanceEventViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelView
         entry = ManualEntrySerializer(data=request.data, context=self.get_serializer_context())
         entry.is_valid(raise_exception=True)
         result = services.attendance_event_manual_create(actor=request.user, **entry.validated_data)
-        return record_response(result)
-
-
-def record_response(result: services.RecordResult) -> Response:
-    created = result.outcome == services.RecordOutcome.CREATED
-    return Response(
-        RecordResultSerializer({"outcome": result.outcome, "event": result.event}).data,
-        status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
-    )
+        return record_response(result, serializer_class=RecordResultSerializer)
 
 
 # --- Device endpoints -------------------------------------------------------------
@@ -245,7 +217,7 @@ class DeviceEndpointViewSet(viewsets.ViewSet):
         check = DeviceCheckSerializer(data=request.data, device=device)
         check.is_valid(raise_exception=True)
         result = services.attendance_event_record(device=device, direction=direction, **check.validated_data)
-        return record_response(result)
+        return record_response(result, serializer_class=RecordResultSerializer)
 
     @extend_schema(
         request=DeviceCheckSerializer,

@@ -136,6 +136,10 @@ class RecordResult:
     event: AttendanceEvent
     outcome: RecordOutcome
 
+    @property
+    def created(self) -> bool:
+        return self.outcome == RecordOutcome.CREATED
+
 
 def device_time_problem(moment: datetime) -> str | None:
     """Why a time a device stamped cannot be true, or None.

@@ -7,11 +7,14 @@ field is an error the client sees rather than a value silently lost. And free-fo
 (:class:`JSONField`, :class:`DictField`) holds no NUL character, as text never does.
 """
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
 from django.core.validators import ProhibitNullCharactersValidator
 from django.db import models
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -135,3 +138,18 @@ class ModelSerializer(UnknownFieldsRefusedMixin, serializers.ModelSerializer):
 
     serializer_related_field = StrictPrimaryKeyRelatedField
     serializer_field_mapping = {**serializers.ModelSerializer.serializer_field_mapping, models.JSONField: JSONField}
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedPrimaryKeyRelatedField(StrictPrimaryKeyRelatedField):
+    """A reference that only accepts objects the caller can see.
+
+    Another site's id reads as "does not exist", the same answer a wrong id gets.
+    """
+
+    def __init__(self, *, selector: Callable[[AbstractBaseUser | AnonymousUser], QuerySet[Any]], **kwargs: Any) -> None:
+        self.selector = selector
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return self.selector(self.context["request"].user)

@@ -20,13 +20,15 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from accounts.permissions import IsAdminRole
-from attendance.api import RecordResultSerializer, record_response
 from attendance.authentication import DeviceAuthentication, DeviceRateThrottle, IsDevice
 from attendance.models import AttendanceEvent
+from attendance.serializers import RecordResultSerializer
 from attendance_site.api import AwareDateTimeField
+from attendance_site.filters import visible_choices
 from attendance_site.openapi import service_unavailable_response
 from attendance_site.outages import ServiceUnavailable
-from attendance_site.serializers import IdField, ModelSerializer, Serializer
+from attendance_site.serializers import IdField, ModelSerializer, ScopedPrimaryKeyRelatedField, Serializer
+from attendance_site.viewsets import record_response
 from biometrics import selectors
 from biometrics.models import BiometricConsent, SiteBiometricPolicy
 from biometrics.services.check_in import BiometricCheckIn, face_check_in, voice_check_in
@@ -35,7 +37,6 @@ from biometrics.services.enrolment import face_templates_enroll, voice_template_
 from biometrics.services.errors import RecognitionUnavailable
 from biometrics.services.qr import qr_check_in, qr_credential_revoke, qr_page_link_issue
 from biometrics.services.site_policy import site_policy_update
-from employees.api import ScopedPrimaryKeyRelatedField, visible_choices
 from employees.selectors import employees_visible_to, sites_visible_to
 
 MAX_SAMPLE_BYTES = 8 * 1024 * 1024
@@ -181,7 +182,7 @@ class BiometricDeviceViewSet(viewsets.ViewSet):
             )
         except RecognitionUnavailable:
             raise RecognitionUnavailableError()
-        return record_response(result)
+        return record_response(result, serializer_class=RecordResultSerializer)
 
     @extend_schema(request=VoiceCheckSerializer, responses=_CHECK_RESPONSES, summary="Check in or out by voice")
     @action(detail=False, methods=["post"], url_path="voice-check")
@@ -193,7 +194,7 @@ class BiometricDeviceViewSet(viewsets.ViewSet):
             clip=check.validated_data["clip"],
             claimed_employee_id=check.validated_data["employee"],
         )
-        return record_response(result)
+        return record_response(result, serializer_class=RecordResultSerializer)
 
     @extend_schema(request=QrCheckSerializer, responses=_CHECK_RESPONSES, summary="Check in or out by QR code")
     @action(detail=False, methods=["post"], url_path="qr-check")
@@ -205,7 +206,7 @@ class BiometricDeviceViewSet(viewsets.ViewSet):
             token=check.validated_data.get("token"),
             image=check.validated_data.get("image"),
         )
-        return record_response(result)
+        return record_response(result, serializer_class=RecordResultSerializer)
 
 
 # --- People: consent -----------------------------------------------------------------

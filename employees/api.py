@@ -4,30 +4,16 @@ import zoneinfo
 from datetime import timedelta
 
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
-from rest_framework import serializers, status, viewsets
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from attendance_site.serializers import DictField, ModelSerializer, StrictPrimaryKeyRelatedField
+from attendance_site.filters import SiteScopedFilter, visible_choices
+from attendance_site.serializers import DictField, ModelSerializer, ScopedPrimaryKeyRelatedField
+from attendance_site.viewsets import AuditedModelViewSet
 from employees import selectors, services
 from employees.models import Department, Employee, Shift, Site
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class ScopedPrimaryKeyRelatedField(StrictPrimaryKeyRelatedField):
-    """A reference that only accepts objects the caller can see.
-
-    Another site's id reads as "does not exist", the same answer a wrong id gets.
-    """
-
-    def __init__(self, *, selector, **kwargs):
-        self.selector = selector
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        return self.selector(self.context["request"].user)
 
 
 class SiteSerializer(ModelSerializer):
@@ -112,15 +98,6 @@ class EmployeeSerializer(ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-def visible_choices(selector):
-    """A filter's choices as the caller sees them: another site's id is an invalid choice."""
-    return lambda request: selector(getattr(request, "user", None))
-
-
-class SiteScopedFilter(filters.FilterSet):
-    site = filters.ModelChoiceFilter(queryset=visible_choices(selectors.sites_visible_to))
-
-
 class DepartmentFilter(SiteScopedFilter):
     class Meta:
         model = Department
@@ -140,24 +117,6 @@ class EmployeeFilter(SiteScopedFilter):
     class Meta:
         model = Employee
         fields = ["site", "department", "shift", "is_active"]
-
-
-class AuditedModelViewSet(viewsets.ModelViewSet):
-    """CRUD whose writes go through this app's services, with the caller as actor."""
-
-    create_service = update_service = delete_service = None
-    instance_argument = ""
-
-    def perform_create(self, serializer):
-        serializer.instance = type(self).create_service(actor=self.request.user, fields=serializer.validated_data)
-
-    def perform_update(self, serializer):
-        serializer.instance = type(self).update_service(
-            actor=self.request.user, **{self.instance_argument: serializer.instance}, fields=serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        type(self).delete_service(actor=self.request.user, **{self.instance_argument: instance})
 
 
 class SiteViewSet(AuditedModelViewSet):
