@@ -15,12 +15,12 @@ from rest_framework.routers import DefaultRouter
 from attendance.authentication import DeviceAuthentication, DeviceRateThrottle, IsDevice
 from attendance.selectors import devices_visible_to
 from attendance_site.api import AwareDateTimeField
-from attendance_site.serializers import JSONField, ModelSerializer, Serializer
-from employees.api import AuditedModelViewSet, ScopedPrimaryKeyRelatedField
+from attendance_site.serializers import ScopedPrimaryKeyRelatedField, Serializer
+from attendance_site.viewsets import AuditedModelViewSet
 from employees.selectors import sites_visible_to
 from environment import selectors, services
-from environment.models import RuleSet
 from environment.rules import BOOLEAN_CONDITIONS, NUMERIC_CONDITIONS
+from environment.serializers import RuleSetSerializer
 
 MAX_BATCH = 1000
 
@@ -224,18 +224,6 @@ class HistoryQuerySerializer(serializers.Serializer):
 
 
 # --- Rule sets and modes ---------------------------------------------------------------
-
-
-class RuleSetSerializer(ModelSerializer):
-    site = ScopedPrimaryKeyRelatedField(
-        selector=sites_visible_to, allow_null=True, required=False, help_text="Empty: the default rule set."
-    )
-    rules = JSONField(help_text="See docs/environment.md.")
-
-    class Meta:
-        model = RuleSet
-        fields = ["id", "site", "version", "status", "rules", "note", "created_by", "created_at", "activated_at"]
-        read_only_fields = ["version", "status", "created_by", "created_at", "activated_at"]
 
 
 class DryRunSerializer(Serializer):

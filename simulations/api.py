@@ -17,10 +17,15 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from attendance_site.serializers import JSONField, ModelSerializer, UnknownFieldsRefusedMixin
-from employees.api import ScopedPrimaryKeyRelatedField, SiteScopedFilter
+from attendance_site.filters import SiteScopedFilter
+from attendance_site.serializers import (
+    JSONField,
+    ModelSerializer,
+    ScopedPrimaryKeyRelatedField,
+    UnknownFieldsRefusedMixin,
+)
 from employees.selectors import sites_visible_to
-from environment.api import RuleSetSerializer
+from environment.serializers import RuleSetSerializer
 from simulations import selectors, services
 from simulations.models import SimulationResult, SimulationRun
 
