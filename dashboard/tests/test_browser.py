@@ -17,49 +17,37 @@ work goes through `outside_the_browser_loop`.
 """
 
 import json
-import os
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connections
 
 from accounts.models import Role
 from accounts.services import user_create
 from attendance.models import Device
 from attendance.services import attendance_event_record
-from attendance_site.testing.processes import child_process_env
+from attendance_site.testing.browser import (  # noqa: F401 (fixtures, and names other browser tests import)
+    ARTIFACTS,
+    browser_requirements,
+    csp_violations,
+    expect,
+    log_in,
+    page,
+    screenshot,
+    server_env,
+    static_root,
+)
 from attendance_site.testing.web_server import WebServer, web_serving
 from tests.factories import EmployeeFactory
 
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:  # reported by the `browser_requirements` fixture
-    # Left unset on purpose: the fixture skips (or in CI fails) before either is used.
-    expect = sync_playwright = None  # type: ignore[assignment]
-
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
 CHECK_IN = "/api/attendance/device/check-in/"
 
-PAGE_TIMEOUT_MS = 10_000  # default for every page action and expectation
 LIVE_WITHIN_SECONDS = 1.0  # the issue's bound: a check-in is on the open page within 1 s
 OTHER_SITE_QUIET_SECONDS = 1.5
 RECONNECT_TIMEOUT_MS = 30_000  # the page retries with a backoff of 1, 2, 4, 8, 10 s
@@ -71,51 +59,8 @@ VIEWER_USERNAME, VIEWER_PASSWORD = "browser-viewer", "pw-browser-viewer-1"
 _local_http = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def _browser_missing_reason() -> str | None:
-    if sync_playwright is None:
-        return "the Python package playwright is not installed (requirements-dev.txt)"
-    if not CHROMIUM.exists():
-        return f"no Chromium at {CHROMIUM} (Debian packages chromium and chromium-driver)"
-    return None
-
-
-@pytest.fixture(scope="module")
-def browser_requirements():
-    """Skip without Chromium or Playwright; in CI, fail instead: there these tests must run."""
-    reason = _browser_missing_reason()
-    if reason is not None:
-        if os.environ.get("CI"):
-            pytest.fail(f"browser tests cannot run in CI: {reason}")
-        pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def static_root(tmp_path_factory, browser_requirements) -> Path:
-    """The static files, collected once: with DEBUG off, WhiteNoise serves only STATIC_ROOT."""
-    root = tmp_path_factory.mktemp("static-root")
-    result = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
-        cwd=settings.BASE_DIR,
-        env={**os.environ, "STATIC_ROOT": str(root), "DJANGO_SETTINGS_MODULE": "attendance_site.settings"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.fail(f"collectstatic failed:\n{result.stdout}\n{result.stderr}")
-    assert (root / "dashboard" / "live.js").is_file()
-    return root
-
-
-@pytest.fixture(scope="module")
-def server_env(browser_requirements, django_db_setup, static_root) -> dict[str, str]:
-    """The web server's environment: this run's test database and Redis; check-ins publish in-process (eager tasks)."""
-    return child_process_env(STATIC_ROOT=str(static_root))
-
-
 @pytest.fixture
-def server(server_env, tmp_path, request):
+def server(server_env, tmp_path, request):  # noqa: F811 (the fixture imported above)
     """A web server process of this test's own.
 
     Not one per module: each transactional test ends with a flush, after which content
@@ -124,61 +69,6 @@ def server(server_env, tmp_path, request):
     """
     with web_serving(env=server_env, log_path=tmp_path / "web.log", request=request) as web:
         yield web
-
-
-# Every page records what its Content-Security-Policy refused, and says so on the console.
-CSP_VIOLATIONS_RECORDER = """
-window.cspViolations = [];
-document.addEventListener("securitypolicyviolation", (event) => {
-  const refused = event.blockedURI || "inline code";
-  const text = `Content Security Policy violation: ${event.violatedDirective} refused ${refused}`;
-  window.cspViolations.push(text);
-  console.error(text);
-});
-"""
-
-
-def csp_violations(page) -> list[str]:
-    """What the Content-Security-Policy refused on the page since it was loaded."""
-    return page.evaluate("() => window.cspViolations")
-
-
-@pytest.fixture
-def page(browser_requirements, request):
-    """A fresh headless Chromium page. Request it last: the test data must exist before it starts.
-
-    If the test fails, the page's console and a screenshot (artifacts/<test>-failure.png)
-    are kept for the report. Any test whose pages break the Content-Security-Policy fails.
-    """
-    failure_screenshot = f"{request.node.name}-failure"
-    (ARTIFACTS / f"{failure_screenshot}.png").unlink(missing_ok=True)  # from an earlier run
-    failures_before = request.session.testsfailed
-    console: list[str] = []
-    expect.set_options(timeout=PAGE_TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
-            context.add_init_script(CSP_VIOLATIONS_RECORDER)
-            browser_page = context.new_page()
-            browser_page.set_default_timeout(PAGE_TIMEOUT_MS)
-            browser_page.on("console", lambda message: console.append(f"console.{message.type}: {message.text}"))
-            browser_page.on("pageerror", lambda error: console.append(f"page error: {error}"))
-            yield browser_page
-            if request.session.testsfailed > failures_before:
-                screenshot(browser_page, failure_screenshot)
-                print("--- browser console ---\n" + "\n".join(console))
-            refused = [message for message in console if "Content Security Policy" in message]
-            assert refused == [], "the Content-Security-Policy refused:\n" + "\n".join(refused)
-        finally:
-            browser.close()
-
-
-def screenshot(page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    return path
 
 
 def outside_the_browser_loop(function, /, *args, **kwargs):
@@ -216,18 +106,6 @@ def colleague_a(site_a):
 # --- Steps ------------------------------------------------------------------------------
 
 
-def log_in(page, server: WebServer, username: str, password: str) -> None:
-    """Through the login form, as a person would; ends on the dashboard with its socket open and state loaded."""
-    page.goto(f"{server.url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{server.url}/dashboard/")
-    expect(page.locator("#connection")).to_have_attribute("data-state", "live")
-    # The server's hello triggers the first resync from the REST API.
-    page.wait_for_function("() => document.body.dataset.synced !== undefined")
-
-
 def device_check_in(server: WebServer, created_device, employee) -> dict:
     """A check-in as a device sends it, over HTTP to the server; returns the stored event."""
     body = {"employee": employee.pk, "client_event_id": f"browser-{uuid.uuid4().hex}", "method": "pin"}
@@ -250,11 +128,11 @@ def device_check_in(server: WebServer, created_device, employee) -> dict:
     return answer["event"]
 
 
-def feed_item(page, event_id: int):
+def feed_item(page, event_id: int):  # noqa: F811 (the fixture imported above)
     return page.locator(f'#feed li[data-event="{event_id}"]')
 
 
-def record_websocket_frames(page) -> list[dict]:
+def record_websocket_frames(page) -> list[dict]:  # noqa: F811 (the fixture imported above)
     """Every message the page's WebSockets receive, as sent by the server (before the page filters)."""
     frames: list[dict] = []
 
@@ -269,7 +147,12 @@ def record_websocket_frames(page) -> list[dict]:
 
 
 def test_admin_logs_in_and_sees_a_device_check_in_appear_live_within_a_second(
-    server, browser_admin, site_a, device_a, employee_a, page
+    server,
+    browser_admin,
+    site_a,
+    device_a,
+    employee_a,
+    page,  # noqa: F811 (the fixture imported above)
 ):
     log_in(page, server, ADMIN_USERNAME, ADMIN_PASSWORD)
     checked_in = page.locator("#count-checked_in")
@@ -291,7 +174,11 @@ def test_admin_logs_in_and_sees_a_device_check_in_appear_live_within_a_second(
 
 
 def test_viewer_has_no_edit_controls_and_a_forged_revoke_from_their_session_is_refused(
-    server, browser_viewer, site_a, device_a, page
+    server,
+    browser_viewer,
+    site_a,
+    device_a,
+    page,  # noqa: F811 (the fixture imported above)
 ):
     log_in(page, server, VIEWER_USERNAME, VIEWER_PASSWORD)
     expect(page.locator("#devices tr")).to_have_count(1)  # the devices panel has loaded the site's device
@@ -320,7 +207,15 @@ def test_viewer_has_no_edit_controls_and_a_forged_revoke_from_their_session_is_r
 
 
 def test_viewer_sees_nothing_of_another_site_on_the_page_or_the_socket(
-    server, browser_viewer, site_a, site_b, device_a, device_b, employee_a, employee_b, page
+    server,
+    browser_viewer,
+    site_a,
+    site_b,
+    device_a,
+    device_b,
+    employee_a,
+    employee_b,
+    page,  # noqa: F811 (the fixture imported above)
 ):
     frames = record_websocket_frames(page)
     log_in(page, server, VIEWER_USERNAME, VIEWER_PASSWORD)
@@ -345,7 +240,13 @@ def test_viewer_sees_nothing_of_another_site_on_the_page_or_the_socket(
 
 
 def test_page_reconnects_after_a_server_restart_and_resyncs_the_missed_check_in_without_a_reload(
-    server, browser_admin, site_a, device_a, employee_a, colleague_a, page
+    server,
+    browser_admin,
+    site_a,
+    device_a,
+    employee_a,
+    colleague_a,
+    page,  # noqa: F811 (the fixture imported above)
 ):
     log_in(page, server, ADMIN_USERNAME, ADMIN_PASSWORD)
     badge = page.locator("#connection")
@@ -380,7 +281,7 @@ def test_page_reconnects_after_a_server_restart_and_resyncs_the_missed_check_in_
     screenshot(page, "dashboard-reconnected")
 
 
-def test_websocket_without_a_session_is_refused_in_the_browser(server, page):
+def test_websocket_without_a_session_is_refused_in_the_browser(server, page):  # noqa: F811 (the fixture imported above)
     page.goto(f"{server.url}/accounts/login/")
 
     outcome = page.evaluate(

@@ -21,8 +21,7 @@ import pytest
 from accounts.models import Role
 from accounts.services import user_create
 from attendance_site.live.publisher import site_message_publish
-from attendance_site.testing.web_server import web_serving
-from dashboard.tests.test_browser import (  # noqa: F401 (fixtures)
+from attendance_site.testing.browser import (  # noqa: F401 (fixtures)
     browser_requirements,
     log_in,
     page,
@@ -30,6 +29,7 @@ from dashboard.tests.test_browser import (  # noqa: F401 (fixtures)
     server_env,
     static_root,
 )
+from attendance_site.testing.web_server import web_serving
 from streaming.models import CameraStream
 from streaming.pipeline import PipelineOptions, StreamStatus, run_stream
 from streaming.services import stream_output_dir
