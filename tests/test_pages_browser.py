@@ -11,12 +11,7 @@ blob: worker) is streaming/tests/test_player_browser.py, under the same fixture.
 
 import pytest
 
-from attendance_site.testing.web_server import web_serving
-from biometrics.services.qr import qr_page_link_issue
-from dashboard.tests.test_browser import (  # noqa: F401 (fixtures)
-    ADMIN_PASSWORD,
-    ADMIN_USERNAME,
-    browser_admin,
+from attendance_site.testing.browser import (  # noqa: F401 (fixtures)
     browser_requirements,
     csp_violations,
     log_in,
@@ -25,6 +20,9 @@ from dashboard.tests.test_browser import (  # noqa: F401 (fixtures)
     server_env,
     static_root,
 )
+from attendance_site.testing.web_server import web_serving
+from biometrics.services.qr import qr_page_link_issue
+from dashboard.tests.test_browser import ADMIN_PASSWORD, ADMIN_USERNAME, browser_admin  # noqa: F401 (fixtures)
 from streaming.models import CameraStream
 
 try:

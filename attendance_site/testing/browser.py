@@ -23,6 +23,18 @@ except ImportError:  # reported by the `browser_requirements` fixture
     # Left unset on purpose: the fixture skips (or in CI fails) before either is used.
     expect = sync_playwright = None  # type: ignore[assignment]
 
+__all__ = [
+    "ARTIFACTS",
+    "browser_requirements",
+    "csp_violations",
+    "expect",
+    "log_in",
+    "page",
+    "screenshot",
+    "server_env",
+    "static_root",
+]
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
