@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "environment",
     "simulations",
     "streaming",
+    "demo",
 ]
 
 # --- Plugins (docs/plugins.md) ---------------------------------------------------
@@ -283,7 +284,7 @@ CELERY_BEAT_SCHEDULE = {
 # `make run` sets this so the demo devices keep checking people in; 0 (the default) never.
 DEMO_ACTIVITY_SECONDS = env.float("DEMO_ACTIVITY_SECONDS", default=0)
 if DEMO_ACTIVITY_SECONDS > 0:
-    CELERY_BEAT_SCHEDULE["demo-activity"] = {"task": "attendance.demo_activity", "schedule": DEMO_ACTIVITY_SECONDS}
+    CELERY_BEAT_SCHEDULE["demo-activity"] = {"task": "demo.activity", "schedule": DEMO_ACTIVITY_SECONDS}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Auth, permissions ------------------------------------------------------

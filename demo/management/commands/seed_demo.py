@@ -5,7 +5,7 @@ import secrets
 
 from django.core.management.base import BaseCommand
 
-from attendance.demo import demo_dataset_create, demo_dataset_exists
+from demo.services import demo_dataset_create, demo_dataset_exists
 
 
 class Command(BaseCommand):

@@ -2,9 +2,9 @@
 
 import random
 
-from attendance.demo import DEMO_DEVICE_PREFIX, demo_activity_step, demo_dataset_create
 from attendance.models import AttendanceEvent, Device
 from attendance.services import device_create
+from demo.services import DEMO_DEVICE_PREFIX, demo_activity_step, demo_dataset_create
 from employees.models import Employee, Site
 
 
