@@ -1,0 +1,1 @@
+"""Plugins shipped with the platform: Django apps enabled by listing them in PLUGINS."""
