@@ -1,6 +1,7 @@
 """Admin of badges: scoped to the person's sites, audited, the card UID shown masked."""
 
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -18,8 +19,16 @@ class BadgeAdmin(ReadOnlyAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
     list_filter = ["status"]
     search_fields = ["employee__employee_code", "employee__last_name"]
     list_select_related = ["employee"]
-    fields = ["card_uid_hint", "employee", "status", "assigned_at", "assigned_by", "revoked_at", "revoked_by"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "card_uid_hint",
+        "employee",
+        "status",
+        "assigned_at",
+        "assigned_by",
+        "revoked_at",
+        "revoked_by",
+        "last_used_at",
+    )
     actions = ["revoke_selected"]
 
     @admin.display(description="Card")
@@ -31,5 +40,6 @@ class BadgeAdmin(ReadOnlyAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected badges", permissions=["revoke"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Badge]) -> None:
+        actor = request.user if isinstance(request.user, User) else None
         for badge in queryset:
-            services.badge_revoke(actor=request.user, badge=badge)
+            services.badge_revoke(actor=actor, badge=badge)

@@ -9,7 +9,7 @@ import logging
 import re
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -53,7 +53,7 @@ def _card_error(message: str, code: str) -> ValidationError:
 
 
 @transaction.atomic
-def badge_assign(*, actor: AbstractBaseUser, employee: Employee, card_uid: str) -> tuple[Badge, bool]:
+def badge_assign(*, actor: User, employee: Employee, card_uid: str) -> tuple[Badge, bool]:
     """Give an employee a card; (badge, created).
 
     Assigning the card the employee already holds answers with that badge, so a client's
@@ -74,9 +74,7 @@ def badge_assign(*, actor: AbstractBaseUser, employee: Employee, card_uid: str) 
     except IntegrityError:
         # Lost a race with another assignment of the same card.
         raise _card_error("This card is active on another employee; revoke that badge first.", "card_in_use")
-    audit_record(
-        actor=actor, action=AuditLogEntry.Action.CREATE, instance=badge, after=_badge_snapshot(badge)
-    )
+    audit_record(actor=actor, action=AuditLogEntry.Action.CREATE, instance=badge, after=_badge_snapshot(badge))
     return badge, True
 
 
@@ -86,7 +84,7 @@ def _badge_snapshot(badge: Badge) -> dict:
 
 
 @transaction.atomic
-def badge_revoke(*, actor: AbstractBaseUser | None, badge: Badge, reason: str = "") -> Badge:
+def badge_revoke(*, actor: User | None, badge: Badge, reason: str = "") -> Badge:
     """Revoke a badge: the card opens nothing from now on. Revoking twice changes nothing."""
     badge = Badge.objects.select_for_update().select_related("employee").get(pk=badge.pk)
     if badge.status == Badge.Status.REVOKED:
@@ -94,7 +92,7 @@ def badge_revoke(*, actor: AbstractBaseUser | None, badge: Badge, reason: str = 
     before = _badge_snapshot(badge)
     badge.status = Badge.Status.REVOKED
     badge.revoked_at = timezone.now()
-    badge.revoked_by = actor if actor is not None and actor.pk else None
+    badge.revoked_by = actor
     badge.save(update_fields=["status", "revoked_at", "revoked_by"])
     audit_record(
         actor=actor,

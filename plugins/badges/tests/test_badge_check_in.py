@@ -14,7 +14,8 @@ pytestmark = pytest.mark.urls("plugins.badges.tests.urls")
 
 
 def nothing_stored() -> bool:
-    return not AttendanceEvent.objects.exists() and not DomainEvent.objects.filter(type__startswith="attendance.").exists()
+    attendance_events = DomainEvent.objects.filter(type__startswith="attendance.")
+    return not AttendanceEvent.objects.exists() and not attendance_events.exists()
 
 
 def error_codes(response) -> dict[str, str]:
@@ -45,9 +46,7 @@ def test_badge_check_in_shows_the_employee_in_on_the_dashboard(device_a_client, 
     assert [row["state"] for row in presence["people"] if row["employee"] == employee_a.pk] == ["in"]
 
 
-def test_badge_check_in_reaches_the_live_feed_handler(
-    device_a_client, badge_a, django_capture_on_commit_callbacks
-):
+def test_badge_check_in_reaches_the_live_feed_handler(device_a_client, badge_a, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         device_a_client.post(CHECK_IN_URL, {"card_uid": CARD_A, "client_event_id": "c-1"})
 

@@ -16,7 +16,8 @@ TIMEOUT = 5
 def test_viewer_sees_a_badge_check_in_of_their_site_live(viewer_a, device_a_client, badge_a, employee_a):
     browser = Client()
     browser.force_login(viewer_a)
-    headers = [(b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={browser.cookies['sessionid'].value}".encode())]
+    session = browser.cookies["sessionid"].value
+    headers = [(b"origin", b"http://127.0.0.1"), (b"cookie", f"sessionid={session}".encode())]
 
     async def scenario() -> dict:
         communicator = WebsocketCommunicator(application, "/ws/live/", headers=headers)
