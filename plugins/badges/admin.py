@@ -1,7 +1,6 @@
 """Admin of badges: scoped to the person's sites, audited, the card UID shown masked."""
 
 from django.contrib import admin
-from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -40,6 +39,5 @@ class BadgeAdmin(ReadOnlyAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
 
     @admin.action(description="Revoke the selected badges", permissions=["revoke"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Badge]) -> None:
-        actor = request.user if isinstance(request.user, User) else None
         for badge in queryset:
-            services.badge_revoke(actor=actor, badge=badge)
+            services.badge_revoke(actor=request.user, badge=badge)

@@ -3,10 +3,10 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from accounts.permissions import RequestUser
 from attendance.models import AttendanceEvent
 from attendance.selectors import local_day_bounds
 from employees.models import Site
@@ -16,7 +16,7 @@ from plugins.badges.models import Badge
 BADGE_METHOD = "badge"
 
 
-def badges_visible_to(user: AbstractBaseUser | AnonymousUser | None) -> QuerySet[Badge]:
+def badges_visible_to(user: RequestUser) -> QuerySet[Badge]:
     """The badges of the employees the person may see: a badge is scoped by its employee's site."""
     return Badge.objects.filter(employee__in=employees_visible_to(user)).select_related("employee__site")
 
@@ -37,9 +37,7 @@ class BadgeSiteSummary:
     badge_check_ins_today: int
 
 
-def badge_summaries_visible_to(
-    user: AbstractBaseUser | AnonymousUser | None, *, now: datetime
-) -> list[BadgeSiteSummary]:
+def badge_summaries_visible_to(user: RequestUser, *, now: datetime) -> list[BadgeSiteSummary]:
     """Per site the person sees: active badges, and badge check-ins since the site's local midnight.
 
     Three queries whatever the number of sites: the panel is on every dashboard load.

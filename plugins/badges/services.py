@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import AuditLogEntry
+from accounts.permissions import RequestUser
 from accounts.services import audit_record, model_snapshot
 from attendance.models import Device
 from attendance.selectors import attendance_event_by_client_id
@@ -48,12 +49,16 @@ def card_uid_normalise(card_uid: str) -> str:
     return normalised
 
 
+def _person(actor: RequestUser | None) -> User | None:
+    return actor if isinstance(actor, User) else None
+
+
 def _card_error(message: str, code: str) -> ValidationError:
     return ValidationError({"card_uid": ValidationError(message, code=code)})
 
 
 @transaction.atomic
-def badge_assign(*, actor: User, employee: Employee, card_uid: str) -> tuple[Badge, bool]:
+def badge_assign(*, actor: RequestUser, employee: Employee, card_uid: str) -> tuple[Badge, bool]:
     """Give an employee a card; (badge, created).
 
     Assigning the card the employee already holds answers with that badge, so a client's
@@ -67,7 +72,7 @@ def badge_assign(*, actor: User, employee: Employee, card_uid: str) -> tuple[Bad
         if holder.employee_id == employee.pk:
             return holder, False
         raise _card_error("This card is active on another employee; revoke that badge first.", "card_in_use")
-    badge = Badge(card_uid=card_uid, employee=employee, assigned_at=timezone.now(), assigned_by=actor)
+    badge = Badge(card_uid=card_uid, employee=employee, assigned_at=timezone.now(), assigned_by=_person(actor))
     try:
         with transaction.atomic():
             badge.save()
@@ -84,7 +89,7 @@ def _badge_snapshot(badge: Badge) -> dict:
 
 
 @transaction.atomic
-def badge_revoke(*, actor: User | None, badge: Badge, reason: str = "") -> Badge:
+def badge_revoke(*, actor: RequestUser | None, badge: Badge, reason: str = "") -> Badge:
     """Revoke a badge: the card opens nothing from now on. Revoking twice changes nothing."""
     badge = Badge.objects.select_for_update().select_related("employee").get(pk=badge.pk)
     if badge.status == Badge.Status.REVOKED:
@@ -92,7 +97,7 @@ def badge_revoke(*, actor: User | None, badge: Badge, reason: str = "") -> Badge
     before = _badge_snapshot(badge)
     badge.status = Badge.Status.REVOKED
     badge.revoked_at = timezone.now()
-    badge.revoked_by = actor
+    badge.revoked_by = _person(actor)
     badge.save(update_fields=["status", "revoked_at", "revoked_by"])
     audit_record(
         actor=actor,
