@@ -10,8 +10,6 @@ from attendance_site.events.models import DomainEvent
 from plugins.badges.models import Badge
 from plugins.badges.tests.conftest import BADGES_URL, CARD_A, CARD_B, CHECK_IN_URL, CHECK_OUT_URL
 
-pytestmark = pytest.mark.urls("plugins.badges.tests.urls")
-
 
 def nothing_stored() -> bool:
     attendance_events = DomainEvent.objects.filter(type__startswith="attendance.")

@@ -8,7 +8,7 @@ from django.test import Client
 from attendance_site.asgi import application
 from plugins.badges.tests.conftest import CARD_A, CHECK_IN_URL
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.urls("plugins.badges.tests.urls")]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 TIMEOUT = 5
 

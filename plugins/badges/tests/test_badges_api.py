@@ -7,8 +7,6 @@ from employees.models import Employee, Site
 from plugins.badges.models import Badge
 from plugins.badges.tests.conftest import BADGES_URL, CARD_A, CARD_B
 
-pytestmark = pytest.mark.urls("plugins.badges.tests.urls")
-
 
 def employee_create(*, site: Site) -> Employee:
     return Employee.objects.create(employee_code="COLLEAGUE", first_name="Ada", last_name="Colleague", site=site)
