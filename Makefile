@@ -30,6 +30,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The checks cover the example plugin too (its migrations, schema and types): enabled unless PLUGINS is set.
+check: export PLUGINS ?= plugins.badges
 check: $(STAMP)
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run

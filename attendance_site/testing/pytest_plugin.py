@@ -20,6 +20,9 @@ def pytest_load_initial_conftests(early_config, parser, args):
 
         _embedded = embedded_redis_start()
         os.environ["REDIS_URL"] = _embedded.url
+    # The example plugin is part of every test run (docs/plugins.md); tests of a
+    # platform without it start a child process with PLUGINS empty.
+    os.environ.setdefault("PLUGINS", "plugins.badges")
     # Unit tests run tasks in-process; the tests marked real_worker switch it off.
     os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "true")
     return (yield)
