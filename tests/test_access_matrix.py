@@ -16,6 +16,7 @@ import base64
 import copy
 import json
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,6 +42,7 @@ from tests.world import (  # noqa: F401 (fixtures)
     database_state,
     fast_password_hashing_fixture,
     object_of,
+    plugin_test_modules,
     request_send,
     tables_changed,
     world_fixture,
@@ -337,6 +339,10 @@ API_ROWS = [
     row("/api/streams/camera-hosts/<pk>/", "DELETE", *OBJECT_DELETE, on="camera_host"),
 ]
 
+# Enabled plugins bring their own rows, objects and admin models (<plugin>/tests/access_matrix.py).
+PLUGIN_MATRICES = plugin_test_modules("access_matrix")
+API_ROWS += [plugin_row for module in PLUGIN_MATRICES for plugin_row in module.api_rows(sys.modules[__name__])]
+
 PAGE_ROWS = [
     row("/", "GET", 302, 302, 302, 302, 302, 302),
     row("/", "POST", 302, 302, 302, 302, 302, 302),
@@ -466,6 +472,9 @@ ADMIN_PAGE_ROUTES = {
     "history": "/admin/{model}/<object_id>/history/",
     "object": "/admin/{model}/<object_id>/",
 }
+for _module in PLUGIN_MATRICES:
+    ADMIN_MODELS.update(_module.admin_models(sys.modules[__name__]))
+
 ADMIN_POST_BODIES = {
     "changelist": lambda pk: {"action": "delete_selected", "_selected_action": [pk]},
     "delete": lambda pk: {"post": "yes"},

@@ -7,7 +7,8 @@ of routes live in ``tests/test_access_matrix.py``. Import the fixtures you need:
 """
 
 import re
-from types import SimpleNamespace
+from importlib import import_module
+from types import ModuleType, SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ from django.apps import apps
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
+from django.utils.module_loading import module_has_submodule
 from rest_framework.test import APIClient
 
 from accounts.models import ROLE_GROUP_NAMES, AuditLogEntry, Role
@@ -40,6 +42,23 @@ CAMERA_PASSWORD = "Cam-Canary-pw-5e0b7d"
 
 class World(SimpleNamespace):
     """Named objects to call the endpoints with; attributes are set by the ``world`` fixture."""
+
+
+def plugin_test_modules(name: str) -> list[ModuleType]:
+    """Each enabled plugin's ``tests/<name>.py``: how a plugin's routes join the shared tables.
+
+    An ``access_matrix`` module gives ``world_extend(world)``, ``api_rows(matrix)`` and
+    ``admin_models(matrix)`` (``matrix`` is tests/test_access_matrix.py, for its helpers).
+    """
+    from attendance_site.plugins import PluginConfig
+
+    modules = []
+    for app_config in apps.get_app_configs():
+        if isinstance(app_config, PluginConfig) and module_has_submodule(app_config.module, "tests"):
+            tests = import_module(f"{app_config.name}.tests")
+            if module_has_submodule(tests, name):
+                modules.append(import_module(f"{app_config.name}.tests.{name}"))
+    return modules
 
 
 def object_of(world: World, name: str):
@@ -115,6 +134,8 @@ def world_fixture(
     w.audit_entry = AuditLogEntry.objects.filter(site=site_a).first()
     w.viewers_group = Group.objects.get(name=ROLE_GROUP_NAMES[Role.VIEWER])
     w.ids = {"site_a": site_a.pk}
+    for module in plugin_test_modules("access_matrix"):
+        module.world_extend(w)
     return w
 
 
