@@ -1,7 +1,10 @@
-"""What the badge plugin adds to the registry: its check-in method, dashboard panel and menu entry."""
+"""What the badge plugin adds to the registry: its check-in method, panel, menu entry and event handler."""
 
 from accounts.permissions import user_is_admin
+from attendance_site.events.handlers import EventHandler
+from attendance_site.events.types import EMPLOYEE_DEACTIVATED
 from attendance_site.registry import CheckInMethod, DashboardPanel, MenuItem, SimulatedMode
+from plugins.badges.handlers import employee_deactivated_badges_revoke
 from plugins.badges.selectors import BADGE_METHOD
 
 checkin_methods = [
@@ -24,3 +27,11 @@ dashboard_panels = [DashboardPanel("badges", "Badges", "badges/panels/badges.htm
 
 # Admins revoke cards in the admin too; viewers have nothing to do there.
 menu_items = [MenuItem("badges", "Badges", "/admin/badges/badge/", order=85, visible_to=user_is_admin)]
+
+event_handlers = [
+    EventHandler(
+        name="badges.revoke_on_deactivation",
+        event_types=frozenset({EMPLOYEE_DEACTIVATED.name}),
+        handle=employee_deactivated_badges_revoke,
+    )
+]

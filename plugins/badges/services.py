@@ -111,7 +111,12 @@ def badge_revoke(*, actor: RequestUser | None, badge: Badge, reason: str = "") -
 
 
 def badges_revoke_for_employee(*, employee_id: int, reason: str) -> int:
-    """Revoke every active badge of an employee; the number revoked (0 the second time)."""
+    """Revoke every active badge of an inactive employee; the number revoked (0 the second time).
+
+    An employee active again by the time this runs (a late delivery) keeps their cards.
+    """
+    if not Employee.objects.filter(pk=employee_id, is_active=False).exists():
+        return 0
     revoked = 0
     for badge in Badge.objects.filter(employee_id=employee_id, status=Badge.Status.ACTIVE):
         badge_revoke(actor=None, badge=badge, reason=reason)
