@@ -12,12 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
-from attendance.api import RecordResultSerializer, record_response
 from attendance.authentication import DeviceAuthentication, DeviceRateThrottle, IsDevice
 from attendance.models import AttendanceEvent, Device
+from attendance.serializers import RecordResultSerializer
 from attendance_site.api import AwareDateTimeField
-from attendance_site.serializers import Serializer
-from employees.api import ScopedPrimaryKeyRelatedField, visible_choices
+from attendance_site.filters import visible_choices
+from attendance_site.serializers import ScopedPrimaryKeyRelatedField, Serializer
+from attendance_site.viewsets import record_response
 from employees.selectors import employees_visible_to, sites_visible_to
 from plugins.badges import selectors, services
 from plugins.badges.models import Badge
@@ -120,7 +121,7 @@ class BadgeDeviceViewSet(viewsets.ViewSet):
         result = services.badge_check_record(
             device=_calling_device(request), direction=direction, **check.validated_data
         )
-        return record_response(result)
+        return record_response(result, serializer_class=RecordResultSerializer)
 
     @extend_schema(
         request=BadgeCheckSerializer,
