@@ -21,7 +21,8 @@ import pytest
 
 from attendance_site.testing.processes import free_port
 from streaming.camera_gateway import CameraAccess
-from streaming.pipeline import PipelineOptions, StreamStatus, _drawable, run_stream, validate_stream_url
+from streaming.pipeline import PipelineOptions, StreamStatus, run_stream, validate_stream_url
+from streaming.pipeline.drawing import drawable
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_SCRIPT = REPO / "streaming" / "rtsp_test_server.py"
@@ -444,4 +445,4 @@ def test_validate_stream_url_refuses_hostile_input(url: str) -> None:
     [("Lin-Manuel Miranda", "Lin-Manuel Miranda"), ("José Müller", "Jose Muller"), ("Zoë Ørsted", "Zoe ?rsted")],
 )
 def test_names_are_drawn_in_the_ascii_the_box_font_has(name: str, drawn: str) -> None:
-    assert _drawable(name) == drawn
+    assert drawable(name) == drawn
