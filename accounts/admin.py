@@ -4,8 +4,8 @@ from django.contrib import admin
 from django.db.models import Q
 
 from accounts.models import AuditLogEntry
+from accounts.selectors import visible_site_ids
 from accounts.services import audit_record, model_snapshot
-from employees.selectors import visible_site_ids
 
 
 def _site_scope(related_model, user) -> Q | None:

@@ -15,11 +15,10 @@ from accounts import services
 from accounts.authentication import TokenAuthentication
 from accounts.models import AuditLogEntry
 from accounts.permissions import IsAdminRole, user_role
-from accounts.selectors import audit_entries_visible_to
+from accounts.selectors import audit_entries_visible_to, user_sees_all_sites, visible_site_ids
 from attendance_site.filters import SiteScopedFilter
 from attendance_site.serializers import Serializer
 from attendance_site.throttling import SettingsRateThrottleMixin
-from employees.selectors import user_sees_all_sites, visible_site_ids
 
 
 class AuditLogEntrySerializer(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from accounts.selectors import sites_visible_to, visible_site_ids
 from attendance import selectors, services
 from attendance.authentication import DeviceAuthentication, DeviceRateThrottle, IsDevice
 from attendance.models import AttendanceEvent, Device
@@ -27,7 +28,7 @@ from attendance_site.serializers import (
 )
 from attendance_site.viewsets import AuditedModelViewSet, record_response
 from employees.models import Employee
-from employees.selectors import departments_visible_to, employees_visible_to, sites_visible_to
+from employees.selectors import departments_visible_to, employees_visible_to
 
 # Bounds for dates in queries: outside them date arithmetic overflows, and no
 # attendance exists there anyway.
@@ -125,7 +126,7 @@ class AttendanceEventFilter(SiteScopedFilter):
         if date_from and date_to and date_from > date_to:
             raise serializers.ValidationError({"date_to": "Must not be before date_from."})
         site = self.form.cleaned_data.get("site")
-        site_ids = frozenset([site.pk]) if site else selectors.visible_site_ids(self.request.user)
+        site_ids = frozenset([site.pk]) if site else visible_site_ids(self.request.user)
         return selectors.attendance_events_in_local_dates(
             queryset, site_ids=site_ids, date_from=date_from, date_to=date_to
         )

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet
 
 from accounts.permissions import RequestUser
+from accounts.selectors import visible_site_ids
 from attendance.models import AttendanceEvent, Device, WorkSession
 from employees.models import Employee, Shift, Site
-from employees.selectors import visible_site_ids
 
 
 def devices_visible_to(user: RequestUser) -> QuerySet[Device]:

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django_filters import rest_framework as filters
 
-from employees.selectors import sites_visible_to
+from accounts.selectors import sites_visible_to
 
 
 def visible_choices(

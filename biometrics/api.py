@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from accounts.permissions import IsAdminRole
+from accounts.selectors import sites_visible_to
 from attendance.authentication import DeviceAuthentication, DeviceRateThrottle, IsDevice
 from attendance.models import AttendanceEvent
 from attendance.serializers import RecordResultSerializer
@@ -37,7 +38,7 @@ from biometrics.services.enrolment import face_templates_enroll, voice_template_
 from biometrics.services.errors import RecognitionUnavailable
 from biometrics.services.qr import qr_check_in, qr_credential_revoke, qr_page_link_issue
 from biometrics.services.site_policy import site_policy_update
-from employees.selectors import employees_visible_to, sites_visible_to
+from employees.selectors import employees_visible_to
 
 MAX_SAMPLE_BYTES = 8 * 1024 * 1024
 MAX_FRAMES = 40

@@ -7,13 +7,13 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from accounts.permissions import RequestUser
+from accounts.selectors import visible_site_ids
 from attendance_site.process_cache import VersionedProcessCache
 from biometrics import crypto
 from biometrics.face import ImageLimits
 from biometrics.gallery import Gallery, gallery_build
 from biometrics.models import BiometricConsent, FaceTemplate, SiteBiometricPolicy, VoiceTemplate
 from employees.models import Employee
-from employees.selectors import visible_site_ids
 
 
 def image_limits() -> ImageLimits:

@@ -10,10 +10,10 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.selectors import sites_visible_to
 from attendance_site.live.publisher import site_sequences
 from attendance_site.serializers import IdField
 from dashboard import selectors
-from employees.selectors import sites_visible_to
 
 
 class SiteQuerySerializer(serializers.Serializer):

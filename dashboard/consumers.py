@@ -3,8 +3,8 @@
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.selectors import visible_site_ids
 from attendance_site.live.publisher import site_group_name
-from employees.selectors import visible_site_ids
 
 
 class LiveConsumer(AsyncJsonWebsocketConsumer):

@@ -5,8 +5,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 
 from accounts.permissions import user_is_admin, user_role
+from accounts.selectors import sites_visible_to
 from attendance_site.registry import registry
-from employees.selectors import sites_visible_to
 
 
 @login_required

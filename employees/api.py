@@ -9,6 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from accounts.selectors import sites_visible_to
 from attendance_site.filters import SiteScopedFilter, visible_choices
 from attendance_site.serializers import DictField, ModelSerializer, ScopedPrimaryKeyRelatedField
 from attendance_site.viewsets import AuditedModelViewSet
@@ -51,7 +52,7 @@ class SiteSerializer(ModelSerializer):
 
 
 class DepartmentSerializer(ModelSerializer):
-    site = ScopedPrimaryKeyRelatedField(selector=selectors.sites_visible_to)
+    site = ScopedPrimaryKeyRelatedField(selector=sites_visible_to)
 
     class Meta:
         model = Department
@@ -60,7 +61,7 @@ class DepartmentSerializer(ModelSerializer):
 
 
 class ShiftSerializer(ModelSerializer):
-    site = ScopedPrimaryKeyRelatedField(selector=selectors.sites_visible_to)
+    site = ScopedPrimaryKeyRelatedField(selector=sites_visible_to)
 
     class Meta:
         model = Shift
@@ -69,7 +70,7 @@ class ShiftSerializer(ModelSerializer):
 
 
 class EmployeeSerializer(ModelSerializer):
-    site = ScopedPrimaryKeyRelatedField(selector=selectors.sites_visible_to)
+    site = ScopedPrimaryKeyRelatedField(selector=sites_visible_to)
     department = ScopedPrimaryKeyRelatedField(
         selector=selectors.departments_visible_to, allow_null=True, required=False
     )
@@ -129,7 +130,7 @@ class SiteViewSet(AuditedModelViewSet):
     instance_argument = "site"
 
     def get_queryset(self):
-        return selectors.sites_visible_to(self.request.user).order_by("name")
+        return sites_visible_to(self.request.user).order_by("name")
 
 
 class DepartmentViewSet(AuditedModelViewSet):

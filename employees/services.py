@@ -7,6 +7,7 @@ from django.db import transaction
 
 from accounts.models import AuditLogEntry
 from accounts.permissions import Actor
+from accounts.selectors import user_sees_all_sites
 from accounts.services import audit_record, audited_create, audited_delete, audited_update, model_snapshot
 from attendance_site.events.services import domain_event_emit
 from attendance_site.events.types import (
@@ -17,7 +18,6 @@ from attendance_site.events.types import (
     EmployeeUpdatedPayload,
 )
 from employees.models import Department, Employee, Shift, Site
-from employees.selectors import user_sees_all_sites
 
 
 def site_create(*, actor: Actor, fields: dict[str, Any]) -> Site:

@@ -12,12 +12,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from accounts.selectors import sites_visible_to
 from attendance.authentication import DeviceAuthentication, DeviceRateThrottle, IsDevice
 from attendance.selectors import devices_visible_to
 from attendance_site.api import AwareDateTimeField
 from attendance_site.serializers import ScopedPrimaryKeyRelatedField, Serializer
 from attendance_site.viewsets import AuditedModelViewSet
-from employees.selectors import sites_visible_to
 from environment import selectors, services
 from environment.rules import BOOLEAN_CONDITIONS, NUMERIC_CONDITIONS
 from environment.serializers import RuleSetSerializer

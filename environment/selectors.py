@@ -11,11 +11,11 @@ from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from accounts.permissions import RequestUser
+from accounts.selectors import visible_site_ids
 from attendance.models import Device
 from attendance.selectors import devices_visible_to
 from attendance_site.process_cache import VersionedProcessCache
 from employees.models import Site
-from employees.selectors import visible_site_ids
 from environment.models import READING_FIELDS, ConditionReading, DeviceModeState, RuleSet
 from environment.rules import METHOD_MODES, ModeDecision, decisions_as_json, modes_select
 

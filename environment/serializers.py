@@ -1,7 +1,7 @@
 """Rule sets as the API shows them, here as well as in simulations (a recommendation's draft)."""
 
+from accounts.selectors import sites_visible_to
 from attendance_site.serializers import JSONField, ModelSerializer, ScopedPrimaryKeyRelatedField
-from employees.selectors import sites_visible_to
 from environment.models import RuleSet
 
 

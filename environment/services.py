@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import AuditLogEntry
 from accounts.permissions import Actor
+from accounts.selectors import user_sees_all_sites
 from accounts.services import audit_record, audited_create, audited_update, model_snapshot
 from attendance.models import Device
 from attendance.services import device_time_problem
@@ -23,7 +24,6 @@ from attendance_site.events.types import (
     ReadingRecordedPayload,
 )
 from employees.models import Site
-from employees.selectors import user_sees_all_sites
 from environment.models import READING_FIELDS, ConditionReading, DeviceModeState, RuleSet
 from environment.rules import MODES, RuleSetInvalid, decisions_as_json, rules_validate
 from environment.selectors import device_modes_decide, rule_set_for_site, rule_sets_invalidate

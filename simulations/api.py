@@ -17,6 +17,7 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from accounts.selectors import sites_visible_to
 from attendance_site.filters import SiteScopedFilter
 from attendance_site.serializers import (
     JSONField,
@@ -24,7 +25,6 @@ from attendance_site.serializers import (
     ScopedPrimaryKeyRelatedField,
     UnknownFieldsRefusedMixin,
 )
-from employees.selectors import sites_visible_to
 from environment.serializers import RuleSetSerializer
 from simulations import selectors, services
 from simulations.models import SimulationResult, SimulationRun

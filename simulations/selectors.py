@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from accounts.permissions import RequestUser
-from employees.selectors import visible_site_ids
+from accounts.selectors import visible_site_ids
 from simulations.analysis import (
     Cell,
     MethodRecommendation,

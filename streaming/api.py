@@ -7,10 +7,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from accounts.selectors import sites_visible_to
 from attendance_site.filters import SiteScopedFilter
 from attendance_site.serializers import ModelSerializer, ScopedPrimaryKeyRelatedField
 from attendance_site.viewsets import AuditedModelViewSet
-from employees.selectors import sites_visible_to
 from streaming import selectors, services
 from streaming.models import CameraHostAllowance, CameraStream
 

@@ -3,8 +3,8 @@
 from django.db.models import QuerySet
 
 from accounts.permissions import RequestUser
+from accounts.selectors import visible_site_ids
 from employees.models import Site
-from employees.selectors import visible_site_ids
 from streaming.models import CameraHostAllowance, CameraStream
 
 

@@ -3,8 +3,8 @@
 from django.contrib.auth.models import Group, User
 
 from accounts.models import ROLE_GROUP_NAMES, AuditLogEntry, Role
+from accounts.selectors import visible_site_ids
 from accounts.services import user_create
-from employees.selectors import visible_site_ids
 
 
 def _access_entries(site):

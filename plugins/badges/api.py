@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
+from accounts.selectors import sites_visible_to
 from attendance.authentication import DeviceAuthentication, DeviceRateThrottle, IsDevice
 from attendance.models import AttendanceEvent, Device
 from attendance.serializers import RecordResultSerializer
@@ -19,7 +20,7 @@ from attendance_site.api import AwareDateTimeField
 from attendance_site.filters import visible_choices
 from attendance_site.serializers import ScopedPrimaryKeyRelatedField, Serializer
 from attendance_site.viewsets import record_response
-from employees.selectors import employees_visible_to, sites_visible_to
+from employees.selectors import employees_visible_to
 from plugins.badges import selectors, services
 from plugins.badges.models import Badge
 

@@ -7,10 +7,11 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.permissions import RequestUser
+from accounts.selectors import visible_site_ids
 from attendance.models import AttendanceEvent
 from attendance.selectors import local_day_bounds
 from employees.models import Site
-from employees.selectors import employees_visible_to, visible_site_ids
+from employees.selectors import employees_visible_to
 from plugins.badges.models import Badge
 
 BADGE_METHOD = "badge"

@@ -5,7 +5,7 @@ import re
 from django.test import Client
 from django.utils import timezone
 
-from employees.selectors import visible_site_ids
+from accounts.selectors import visible_site_ids
 from plugins.badges.models import Badge
 from plugins.badges.selectors import badge_summaries_visible_to
 from plugins.badges.tests.conftest import CARD_A, CHECK_IN_URL
