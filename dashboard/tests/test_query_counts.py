@@ -62,8 +62,10 @@ def test_dashboard_page_runs_a_fixed_number_of_queries(client, viewer_a, site_a,
     client.get("/dashboard/")
 
     # The session and its user, the user's groups and permissions (two), the sites for
-    # the picker, the visible sites, and whether the cameras panel has cameras to show.
-    with assert_database_query_count(8):
+    # the picker, the visible sites, whether the cameras panel has cameras to show, and
+    # the badge plugin's panel (enabled in tests): its sites, active badges per site and
+    # today's badge check-ins.
+    with assert_database_query_count(11):
         response = client.get("/dashboard/")
 
     assert response.status_code == 200
