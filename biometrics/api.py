@@ -8,6 +8,7 @@ returns a template, an embedding or a kept photo.
 import base64
 import binascii
 
+from django.contrib.auth.models import User
 from django.core.files.uploadedfile import UploadedFile
 from django.urls import reverse
 from django_filters import rest_framework as filters
@@ -15,6 +16,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotAuthenticated
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
@@ -61,7 +63,7 @@ class SampleBytesField(serializers.Field):
 
     def to_internal_value(self, data) -> bytes:
         if isinstance(data, UploadedFile):
-            if data.size > self.max_bytes:
+            if (data.size or 0) > self.max_bytes:
                 self.fail("too_large", limit=self.max_bytes)
             content = data.read()
         elif isinstance(data, str):
@@ -108,7 +110,10 @@ class DeviceCheckBaseSerializer(Serializer):
     direction = serializers.ChoiceField(choices=AttendanceEvent.Direction.choices)
     client_event_id = serializers.CharField(max_length=64)
     occurred_at = AwareDateTimeField(required=False)
-    source = serializers.ChoiceField(choices=AttendanceEvent.Source.choices, default=AttendanceEvent.Source.ONLINE)
+    # DRF's metaclass moves declared fields out of the class: this shadows no Field.source.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=AttendanceEvent.Source.choices, default=AttendanceEvent.Source.ONLINE
+    )
 
     def check_in(self, device) -> BiometricCheckIn:
         data = self.validated_data
@@ -238,7 +243,10 @@ class ConsentViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return selectors.consents_visible_to(self.request.user)
 
     def perform_create(self, serializer):
-        serializer.instance = consent_grant(actor=self.request.user, **serializer.validated_data)
+        actor = self.request.user
+        if not isinstance(actor, User):  # the permission classes let only people this far
+            raise NotAuthenticated()
+        serializer.instance = consent_grant(actor=actor, **serializer.validated_data)
 
     @extend_schema(request=None, responses={200: ConsentSerializer})
     @action(detail=True, methods=["post"])

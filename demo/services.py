@@ -8,9 +8,10 @@ use, so sessions, night shifts and late arrivals look as they would in productio
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
 from django.db import transaction
 from django.utils import timezone
 
@@ -99,7 +100,7 @@ def demo_dataset_create(
 ) -> DemoDataset:
     rng = random.Random(seed)
     User = get_user_model()
-    admin = User.objects.filter(username=admin_username).first()
+    admin: AbstractUser | None = User.objects.filter(username=admin_username).first()
     if admin is None:
         admin = user_create(username=admin_username, password=admin_password, role=Role.ADMIN, all_sites=True)
         admin.is_superuser = True
@@ -160,8 +161,10 @@ def demo_dataset_create(
     )
 
 
-def _demo_day_record(*, rng: random.Random, employee: Employee, work_date, devices: list[Device]) -> None:
+def _demo_day_record(*, rng: random.Random, employee: Employee, work_date: date, devices: list[Device]) -> None:
     shift = employee.shift
+    if shift is None:
+        return  # no shift, no expected working day
     zone = employee.site.timezone
     start = datetime.combine(work_date, shift.start_time, tzinfo=zone)
     end_date = work_date + timedelta(days=1) if shift.crosses_midnight else work_date

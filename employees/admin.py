@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.db import transaction
 from django.forms import ModelForm
@@ -6,6 +8,7 @@ from guardian.admin import GuardedModelAdminMixin
 
 from accounts.admin import AuditedAdminMixin, SiteScopedAdminMixin
 from accounts.models import AuditLogEntry
+from accounts.permissions import Actor
 from accounts.services import audit_record
 from attendance_site.serializers import is_integer_id
 from employees.models import Department, Employee, Shift, Site
@@ -13,7 +16,8 @@ from employees.services import employee_create, employee_update
 
 
 @admin.register(Site)
-class SiteAdmin(GuardedModelAdminMixin, AuditedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):
+# guardian types change_form_template more narrowly than Django's stubs; both are a template name.
+class SiteAdmin(GuardedModelAdminMixin, AuditedAdminMixin, SiteScopedAdminMixin, admin.ModelAdmin):  # type: ignore[misc]
     site_lookup = "id__in"
     list_display = ["name", "timezone", "duplicate_window"]
     search_fields = ["name", "address"]
@@ -40,7 +44,8 @@ class SiteAdmin(GuardedModelAdminMixin, AuditedAdminMixin, SiteScopedAdminMixin,
         return _audited_permissions_form(super().get_obj_perms_manage_group_form(request), actor=request.user)
 
 
-def _audited_permissions_form(form_class, *, actor):
+def _audited_permissions_form(form_class: type[Any], *, actor: Actor) -> type[Any]:
+    # The base is guardian's user or group form, known only at run time.
     class AuditedPermissionsForm(form_class):
         def save_obj_perms(self) -> None:
             holder = getattr(self, "user", None) or self.group
