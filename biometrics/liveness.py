@@ -141,7 +141,7 @@ def _eyelid_gap(eye: np.ndarray) -> float:
     return float((np.linalg.norm(eye[1] - eye[5]) + np.linalg.norm(eye[2] - eye[4])) / 2)
 
 
-def _geometry(landmarks: dict[str, list[tuple[int, int]]]) -> _FrameGeometry | None:
+def _geometry(landmarks: dict[str, list[tuple[float, float]]]) -> _FrameGeometry | None:
     left_eye = np.asarray(landmarks["left_eye"], dtype=np.float64)
     right_eye = np.asarray(landmarks["right_eye"], dtype=np.float64)
     eye_left, eye_right = left_eye.mean(axis=0), right_eye.mean(axis=0)

@@ -672,7 +672,7 @@ def _normalise(route: str) -> str:
 def _methods(callback) -> set[str]:
     view = getattr(callback, "cls", None)
     actions = getattr(callback, "actions", None)
-    if actions:  # a DRF viewset route: the actions it maps, less any method the viewset turns off
+    if actions and view is not None:  # a DRF viewset route: the actions it maps, less any method the viewset turns off
         return {method.upper() for method in actions if method in view.http_method_names} & set(METHODS)
     if view is not None:  # a DRF APIView
         return {m for m in METHODS if m.lower() in view.http_method_names and hasattr(view, m.lower())}

@@ -17,7 +17,8 @@ def changelists_filtering_by_site_bound_relations() -> list[str]:
     for model, model_admin in admin.site._registry.items():
         for entry in model_admin.list_filter:
             field = model._meta.get_field(entry) if isinstance(entry, str) and "__" not in entry else None
-            if field is not None and field.is_relation and field.related_model._meta.label.startswith("employees."):
+            related = field.related_model if field is not None and field.is_relation else None
+            if related is not None and related._meta.label.startswith("employees."):
                 names.append(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
                 break
     return sorted(names)

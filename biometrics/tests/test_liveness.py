@@ -35,7 +35,7 @@ def _still_burst(name: str, seed: int, frames: int = 16) -> list[np.ndarray]:
     burst = []
     for index in range(frames):
         wobble = math.sin(index * 2 * math.pi / frames)
-        matrix = cv2.getRotationMatrix2D((width / 2, height / 2), 2.0 * wobble, 1 + 0.01 * wobble)
+        matrix = np.asarray(cv2.getRotationMatrix2D((width / 2, height / 2), 2.0 * wobble, 1 + 0.01 * wobble), float)
         matrix[:, 2] += drift * index + rng.normal(0, 0.7, size=2)
         moved = cv2.warpAffine(rgb, matrix, (width, height), borderMode=cv2.BORDER_REFLECT)
         burst.append(np.clip(moved + rng.normal(0, 2.5, moved.shape), 0, 255).astype(np.uint8))
@@ -132,6 +132,7 @@ def test_geometry_ignores_any_affine_motion_of_a_flat_picture():
     # Rotated, zoomed, shifted, foreshortened vertically (tilted back) and sheared.
     matrix = np.array([[0.9, 0.15, 40.0], [-0.1, 0.55, -12.0]])
     moved = _geometry(_affine(_landmarks(), matrix))
+    assert flat is not None and moved is not None
     assert moved.openness == pytest.approx(flat.openness, rel=1e-6)
     assert moved.nose_a == pytest.approx(flat.nose_a, abs=1e-9)
     # The plain eye aspect ratio is not invariant: tilting a photo back "closes" its eyes.

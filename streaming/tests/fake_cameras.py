@@ -179,7 +179,7 @@ class RecordingListener:
 
     def take(self) -> list[Connection]:
         """Every connection made since the last call, with whatever it had sent."""
-        taken = []
+        taken: list[Connection] = []
         while True:
             try:
                 connection, peer = self.socket.accept()

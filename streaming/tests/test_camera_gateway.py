@@ -424,7 +424,7 @@ def test_hostile_camera_never_makes_ffmpeg_open_a_forbidden_address(
         allowances=case.allowances,
         tls_verify=case.tls_verify,
         tls_fingerprint_sha256=hashlib.sha256(certificates[pinned].der).digest() if pinned else None,
-        resolve=(lambda host, port: list(case.dns)) if case.dns is not None else None,
+        resolve=(lambda host, port: list(case.dns or ())) if case.dns is not None else None,
     )
     url = case.url.format(camera=camera.address if camera else "127.0.0.1:1", **ports)
     recorder = Recorder()

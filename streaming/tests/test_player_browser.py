@@ -14,12 +14,14 @@ by the camera server, the pipeline, the web server and Chromium.
 
 import threading
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 import pytest
 
 from accounts.models import Role
 from accounts.services import user_create
+from attendance_site.live.messages import StreamStatusPayload
 from attendance_site.live.publisher import site_message_publish
 from attendance_site.testing.browser import (  # noqa: F401 (fixtures)
     browser_requirements,
@@ -88,10 +90,11 @@ def camera_admin(db):
 @pytest.fixture
 def idle_cameras(site_a, site_b) -> tuple[CameraStream, CameraStream]:
     """A camera at each site, with no pipeline running: their playlists never appear."""
-    return tuple(
+    site_a_camera, site_b_camera = (
         CameraStream.objects.create(site=site, name=f"Camera {site.name}", url_without_credentials="rtsp://10.9.9.9/s")
         for site in (site_a, site_b)
     )
+    return site_a_camera, site_b_camera
 
 
 @pytest.fixture
@@ -103,7 +106,9 @@ def live_stream(server, site_a, streams_root):  # noqa: F811 (`server`: the RTSP
 
     def on_status(status: StreamStatus) -> None:
         site_message_publish(
-            site_id=site_a.pk, message_type="stream.status", data={"stream": stream.pk, **status.as_dict()}
+            site_id=site_a.pk,
+            message_type="stream.status",
+            data=cast(StreamStatusPayload, {"stream": stream.pk, **status.as_dict()}),
         )
 
     def run() -> None:

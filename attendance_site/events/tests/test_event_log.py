@@ -19,14 +19,14 @@ from attendance_site.events.services import (
     domain_events_prune,
     domain_events_sweep,
 )
-from attendance_site.events.types import ACCOUNT_LOGIN_LOCKED_OUT
+from attendance_site.events.types import ACCOUNT_LOGIN_LOCKED_OUT, LoginLockedOutPayload
 from attendance_site.registry import registry
 from attendance_site.testing.registry import registered
 
 CHECK_IN = "/api/attendance/device/check-in/"
 
 
-def lockout(username: str) -> dict:
+def lockout(username: str) -> LoginLockedOutPayload:
     return {"lockout_id": 1, "username": username, "ip_address": "192.0.2.7", "failures": 30, "path": "/admin/login/"}
 
 
@@ -131,6 +131,7 @@ def test_a_failing_handler_is_retried_alone_with_back_off(db, handlers, undelive
     event.refresh_from_db()
     assert (event.attempts, event.dispatched_at) == (1, None)
     assert "test.flaky: ConnectionError: test.flaky is down" in event.last_error
+    assert event.next_attempt_at is not None
     assert event.next_attempt_at > timezone.now() + timedelta(seconds=4)
     assert domain_events_sweep() == 0  # not due yet
 
