@@ -103,11 +103,8 @@ def main() -> int:
             # Supervised like the rest: restarted on the same port, so every URL stays valid.
             redis = supervisor.add("redis", embedded_redis_command(redis_port))
             os.environ["REDIS_URL"] = f"redis://127.0.0.1:{redis_port}/0"
-            redis_wait(
-                os.environ["REDIS_URL"], alive=lambda: redis.process is not None and redis.process.poll() is None
-            )
-            pid = redis.process.pid if redis.process is not None else None
-            _log(f"embedded Redis on {os.environ['REDIS_URL']} (pid {pid})")
+            redis_wait(os.environ["REDIS_URL"], alive=lambda: redis.started.poll() is None)
+            _log(f"embedded Redis on {os.environ['REDIS_URL']} (pid {redis.started.pid})")
         _manage("migrate", "--noinput")
         _manage("collectstatic", "--noinput", "--verbosity", "0")
         if os.environ.get("DEMO_DATA", "true").lower() not in ("0", "false", "no"):

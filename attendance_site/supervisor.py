@@ -29,6 +29,13 @@ class Child:
     backoff_s: float = 0.0
     restart_at: float | None = None  # when a dead child is due to start again
 
+    @property
+    def started(self) -> subprocess.Popen:
+        """The child's current process; a child is started as it is added."""
+        if self.process is None:
+            raise RuntimeError(f"{self.name} has not been started")
+        return self.process
+
 
 @dataclass
 class Supervisor:

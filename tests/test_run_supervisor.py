@@ -26,12 +26,12 @@ def test_a_killed_child_is_restarted_and_the_others_keep_running(tmp_path):
     try:
         web = supervisor.add("web", SLEEPER)
         worker = supervisor.add("worker", SLEEPER)
-        web_pid, worker_pid = web.process.pid, worker.process.pid
+        web_pid, worker_pid = web.started.pid, worker.started.pid
 
-        worker.process.send_signal(signal.SIGKILL)
-        poll_until(supervisor, lambda: worker.process.pid != worker_pid and worker.process.poll() is None)
+        worker.started.send_signal(signal.SIGKILL)
+        poll_until(supervisor, lambda: worker.started.pid != worker_pid and worker.started.poll() is None)
 
-        assert web.process.pid == web_pid and web.process.poll() is None
+        assert web.started.pid == web_pid and web.started.poll() is None
         assert worker.restarts == 1
         assert f"worker (pid {worker_pid}) was killed by SIGKILL; restarting in 0.05 s" in lines
         assert "worker: restarting (restart 1)" in lines
@@ -59,7 +59,7 @@ def test_back_off_starts_again_after_a_child_ran_steadily(tmp_path):
         child = supervisor.add("worker", SLEEPER)
         child.backoff_s = 8.0  # as if it had failed several times before
         time.sleep(0.4)
-        child.process.send_signal(signal.SIGKILL)
+        child.started.send_signal(signal.SIGKILL)
         poll_until(supervisor, lambda: child.restarts == 1)
     finally:
         supervisor.stop()
@@ -76,8 +76,8 @@ def test_stop_ends_every_child_and_kills_one_that_ignores_its_signal(tmp_path):
 
     supervisor.stop()
 
-    assert sleeper.process.returncode == -signal.SIGTERM
-    assert stubborn.process.returncode == -signal.SIGKILL
-    assert f"worker (pid {stubborn.process.pid}) did not stop in time; killing it" in lines
+    assert sleeper.started.returncode == -signal.SIGTERM
+    assert stubborn.started.returncode == -signal.SIGKILL
+    assert f"worker (pid {stubborn.started.pid}) did not stop in time; killing it" in lines
     supervisor.poll()  # nothing is restarted after a stop
-    assert sleeper.process.poll() is not None and stubborn.process.poll() is not None
+    assert sleeper.started.poll() is not None and stubborn.started.poll() is not None
