@@ -289,7 +289,9 @@ def certificate(
     else:
         issuer_cert = x509.load_pem_x509_certificate(issuer.cert_pem)
         issuer_name = issuer_cert.subject
-        signing_key = serialization.load_pem_private_key(issuer.key_pem, password=None)
+        issuer_key = serialization.load_pem_private_key(issuer.key_pem, password=None)
+        assert isinstance(issuer_key, ec.EllipticCurvePrivateKey)  # ca_certificate makes EC keys
+        signing_key = issuer_key
     builder = (
         x509.CertificateBuilder()
         .subject_name(name)

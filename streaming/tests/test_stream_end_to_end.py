@@ -3,14 +3,15 @@
 import asyncio
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import connections
+from django.http import StreamingHttpResponse
 from django.test import Client
 from django.utils import timezone
 
@@ -81,7 +82,8 @@ def test_camera_registered_through_the_api_is_served_as_hls_to_its_site_only(
         viewer.force_login(viewer_a)
         hls = created.json()["hls_url"].split("testserver", 1)[1]
         listed = viewer.get(hls)
-        listed_text = b"".join(listed.streaming_content).decode()
+        assert isinstance(listed, StreamingHttpResponse)
+        listed_text = b"".join(cast(Iterator[bytes], listed.streaming_content)).decode()
         segment_name = next(line for line in listed_text.splitlines() if line.endswith(".ts"))
         segment = viewer.get(hls.replace("index.m3u8", segment_name))
         stranger = django_user_model.objects.create_user(username="stranger", password="pw")
