@@ -39,7 +39,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from attendance_site.testing.openapi import api_schema
+from attendance_site.testing.openapi import api_operation
 from tests.fuzzing import (
     fuzz_statistics,
     fuzz_world_seed,
@@ -144,7 +144,7 @@ def _exchange(case, response, headers) -> str:
 
 @pytest.mark.parametrize("label", operation_labels())
 def test_operation_answers_as_documented_and_refusals_write_nothing(label, fuzz_world, authorizations):
-    operation = api_schema().find_operation_by_label(label)
+    operation = api_operation(label)
     cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE), operation.as_strategy(GenerationMode.NEGATIVE))
 
     @settings(

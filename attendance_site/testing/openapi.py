@@ -12,9 +12,28 @@ import requests
 import schemathesis
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
+from schemathesis.core.result import Err
+from schemathesis.schemas import APIOperation
 
 
 @functools.cache
+def api_operations() -> list[APIOperation]:
+    """Every operation of the document; one the document describes wrongly fails here."""
+    operations = []
+    for result in api_schema().get_all_operations():
+        if isinstance(result, Err):
+            raise result.err()
+        operations.append(result.ok())
+    return operations
+
+
+def api_operation(label: str) -> APIOperation:
+    operation = api_schema().find_operation_by_label(label)
+    if operation is None:
+        raise LookupError(f"no operation {label} in the API document")
+    return operation
+
+
 def api_schema() -> schemathesis.BaseSchema:
     """The project's OpenAPI document, sending requests through the WSGI application."""
     from attendance_site.wsgi import application
