@@ -219,7 +219,7 @@ def demo_activity_step(*, rng: random.Random | None = None) -> AttendanceEvent |
     return result.event
 
 
-def _demo_conditions_report(*, rng: random.Random, device: Device):
+def _demo_conditions_report(*, rng: random.Random, device: Device) -> DeviceModeState | None:
     """A plausible reading: daylight following the site's local hour, a noisy hall at times."""
     hour = timezone.localtime(timezone.now(), device.site.timezone).hour
     daylight = max(0.0, math.sin(math.pi * (hour - 6) / 14)) if 6 <= hour <= 20 else 0.0
