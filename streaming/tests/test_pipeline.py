@@ -133,10 +133,13 @@ def looped_clip(needs_rtsp_server: None, tmp_path_factory: pytest.TempPathFactor
         video_in = source.streams.video[0]
         video_out = sink.add_stream_from_template(video_in)
         packets = [packet for packet in source.demux(video_in) if packet.dts is not None]
-        span = max(p.pts + p.duration for p in packets) - min(p.pts for p in packets)
+        timed = [(p.pts, p.duration) for p in packets if p.pts is not None and p.duration is not None]
+        assert len(timed) == len(packets)  # a clip's packets all carry their times
+        span = max(pts + duration for pts, duration in timed) - min(pts for pts, _ in timed)
         for loop in range(4):
             for packet in packets:
                 copy = av.Packet(bytes(packet))
+                assert packet.pts is not None and packet.dts is not None
                 copy.pts, copy.dts = packet.pts + loop * span, packet.dts + loop * span
                 copy.duration, copy.is_keyframe = packet.duration, packet.is_keyframe
                 copy.time_base, copy.stream = packet.time_base, video_out
