@@ -169,8 +169,9 @@ def _walk(node: dict):
 
 def _client_for_site_admin(site: Site) -> APIClient:
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import AbstractUser
 
-    user = get_user_model().objects.filter(username=USERNAME).first()
+    user: AbstractUser | None = get_user_model().objects.filter(username=USERNAME).first()
     user = user or user_create(username=USERNAME, password=None, role=Role.ADMIN, sites=[site])
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_create(user=user).key}")
@@ -219,7 +220,8 @@ def _events_ensure(env: BenchEnv, sites: list[Site]) -> None:
         " confidence, liveness_score, client_event_id, source, status, reason"
     )
     with psycopg.connect(env.database_url) as conn:
-        superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()[0]
+        row = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+        superuser = row is not None and row[0]
         if superuser:
             # The rows are consistent by construction; skipping the deferred FK triggers
             # (three per row, queued until commit) makes the load several times faster.

@@ -25,7 +25,7 @@ from django.db import connection
 from django.db.models import Min
 from django.utils import timezone
 
-from attendance.models import AttendanceEvent
+from attendance.models import AttendanceEvent, Device
 from attendance.services import device_create
 from attendance_site.testing.web_server import WebServer
 from bench.env import BenchEnv, Unavailable, bench_admin
@@ -166,7 +166,7 @@ def run(env: BenchEnv) -> None:
         )
 
 
-def _setup() -> tuple[Site, list[int], object, str]:
+def _setup() -> tuple[Site, list[int], Device, str]:
     """The bench site and employees (kept between runs) and a new device (its credential is shown once)."""
     admin = bench_admin()
     site = Site.objects.filter(name=SITE_NAME).first() or site_create(

@@ -5,12 +5,16 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from bench.report import note
+
+if TYPE_CHECKING:  # imported at run time only where an embedded Redis is started
+    from attendance_site.embedded_redis import EmbeddedRedis
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/bench_attendance"
@@ -25,7 +29,7 @@ class BenchEnv:
     database_url: str
     redis_url: str
     # Stopped at the end of the run; only what this run started.
-    _embedded_redis: object | None = field(default=None, repr=False)
+    _embedded_redis: "EmbeddedRedis | None" = field(default=None, repr=False)
 
     def child_env(self) -> dict[str, str]:
         """The environment of a subprocess that must use the same database and Redis."""
@@ -45,6 +49,8 @@ class BenchEnv:
 def _database_ensure(database_url: str) -> None:
     """Create the bench database if it does not exist; Unavailable if the server is down."""
     dbname = conninfo_to_dict(database_url).get("dbname")
+    if not isinstance(dbname, str):
+        raise Unavailable("the database URL names no database")
     maintenance = make_conninfo(database_url, dbname="postgres", connect_timeout=3)
     try:
         with psycopg.connect(maintenance, autocommit=True) as conn:
