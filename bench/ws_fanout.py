@@ -35,6 +35,7 @@ from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from attendance_site.testing.web_server import WebServer
 from bench.report import emit, note, percentile
@@ -225,6 +226,7 @@ async def _phases(server: WebServer, site_id: int, cookie: str) -> dict[int, Pha
 
 async def _phase(server: WebServer, site_id: int, cookie: str, clients: int) -> Phase:
     from websockets.asyncio.client import connect
+    from websockets.typing import Origin
 
     phase = Phase(clients=clients)
     sockets = []
@@ -233,7 +235,7 @@ async def _phase(server: WebServer, site_id: int, cookie: str, clients: int) -> 
         try:
             ws = await connect(
                 f"ws://127.0.0.1:{server.port}/ws/live/",
-                origin=f"http://127.0.0.1:{server.port}",
+                origin=Origin(f"http://127.0.0.1:{server.port}"),
                 additional_headers={"Cookie": cookie},
                 compression=None,  # a browser would negotiate it; here it only costs the clients' CPU
                 proxy=None,
@@ -321,6 +323,7 @@ async def _phase(server: WebServer, site_id: int, cookie: str, clients: int) -> 
 
 async def _publish(site_id: int, k: int) -> None:
     """The app's publish, from a thread of its own as after a commit; the stamp is taken first."""
+    from attendance_site.live.messages import AttendanceEventPayload
     from attendance_site.live.publisher import site_message_publish
 
     loop = asyncio.get_running_loop()
@@ -343,7 +346,9 @@ async def _publish(site_id: int, k: int) -> None:
                 "bench_k": k,
                 "bench_sent": sent,
             }
-            site_message_publish(site_id=site_id, message_type="attendance.event", data=data)
+            # A real event's fields, and the bench's own two beside them.
+            payload = cast(AttendanceEventPayload, data)
+            site_message_publish(site_id=site_id, message_type="attendance.event", data=payload)
         except BaseException as error:  # handed to the awaiting coroutine
             loop.call_soon_threadsafe(settle, error)
         else:
