@@ -1,14 +1,23 @@
 """Admin for the audit log, and the mixins every app's admin uses for scope and audit."""
 
+from typing import TYPE_CHECKING, Any
+
 from django.contrib import admin
-from django.db.models import Q
+from django.db.models import Model, Q
 
 from accounts.models import AuditLogEntry
+from accounts.permissions import RequestUser
 from accounts.selectors import visible_site_ids
 from accounts.services import audit_record, model_snapshot
 
+if TYPE_CHECKING:
+    # What the mixins are mixed into, so that the type checker knows their super() calls.
+    _ModelAdminBase = admin.ModelAdmin[Any]
+else:
+    _ModelAdminBase = object
 
-def _site_scope(related_model, user) -> Q | None:
+
+def _site_scope(related_model: type[Model], user: RequestUser) -> Q | None:
     """Which rows of a related model the user may see, if the model is bound to sites."""
     site_ids = visible_site_ids(user)
     if related_model._meta.label == "employees.Site":
@@ -31,7 +40,7 @@ class SiteScopedRelatedFieldListFilter(admin.RelatedFieldListFilter):
         return field.get_choices(include_blank=False, ordering=ordering, limit_choices_to=scope or {})
 
 
-class SiteScopedListFilterMixin:
+class SiteScopedListFilterMixin(_ModelAdminBase):
     """Every foreign-key list filter of the admin goes through SiteScopedRelatedFieldListFilter."""
 
     def get_list_filter(self, request):
@@ -64,7 +73,7 @@ class SiteScopedAdminMixin(SiteScopedListFilterMixin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(_ModelAdminBase):
     """Changes made in the admin are audited like changes made through the API."""
 
     def save_model(self, request, obj, form, change):

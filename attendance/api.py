@@ -5,7 +5,9 @@ attendance by hand; devices (their own credential) check people in and out.
 """
 
 from datetime import date
+from typing import Any, cast
 
+from django.core.exceptions import ImproperlyConfigured
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
@@ -173,13 +175,20 @@ class DeviceCheckSerializer(Serializer):
     )
     confidence = serializers.FloatField(min_value=0, max_value=1, required=False, allow_null=True)
     liveness_score = serializers.FloatField(min_value=0, max_value=1, required=False, allow_null=True)
-    source = serializers.ChoiceField(choices=AttendanceEvent.Source.choices, default=AttendanceEvent.Source.ONLINE)
+    # DRF's metaclass moves declared fields out of the class: this shadows no Field.source.
+    source = serializers.ChoiceField(  # type: ignore[assignment]
+        choices=AttendanceEvent.Source.choices, default=AttendanceEvent.Source.ONLINE
+    )
 
-    def __init__(self, *args, device: Device | None = None, **kwargs):
+    def __init__(self, *args: Any, device: Device | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if device is not None:
             # A device only ever identifies people of its own site.
-            self.fields["employee"].queryset = Employee.objects.filter(site_id=device.site_id).select_related("site")
+            employees = Employee.objects.filter(site_id=device.site_id).select_related("site")
+            employee_field = cast("serializers.PrimaryKeyRelatedField[Employee]", self.fields["employee"])
+            # The stubs declare queryset as possibly a Manager, which mypy then treats as a
+            # descriptor on assignment; a QuerySet is what DRF takes here.
+            employee_field.queryset = employees  # type: ignore[arg-type]
         self.device = device
 
     def validate(self, attrs):
@@ -187,6 +196,8 @@ class DeviceCheckSerializer(Serializer):
         if ("employee" in attrs) == (code is not None):
             raise serializers.ValidationError({"employee": "Send exactly one of employee and employee_code."})
         if code is not None:
+            if self.device is None:
+                raise ImproperlyConfigured("a device check is validated with the device that sent it")
             employee = (
                 Employee.objects.filter(site_id=self.device.site_id, employee_code=code).select_related("site").first()
             )
