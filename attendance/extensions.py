@@ -12,6 +12,7 @@ checkin_methods = [
         key="face",
         label="Face",
         modes=("face", "face_liveness"),
+        mode_labels={"face_liveness": "Face with liveness"},
         simulation={
             "face": SimulatedMode(
                 share=0.3, ceiling=0.97, fa_base=0.001, fa_slope=0.04, fta_slope=0.2, median_ms=900, light_half_lux=40

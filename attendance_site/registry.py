@@ -60,6 +60,15 @@ class SimulatedMode:
     light_half_lux: float | None = None
     noise_half_db: float | None = None
 
+    @property
+    def limited_by(self) -> tuple[str, str] | None:
+        """The condition a rule set should bound for this mode, and which end: ("light_lux", "min")."""
+        if self.light_half_lux is not None:
+            return ("light_lux", "min")
+        if self.noise_half_db is not None:
+            return ("noise_db", "max")
+        return None
+
 
 @dataclass(frozen=True)
 class CheckInMethod:
@@ -76,10 +85,15 @@ class CheckInMethod:
     modes: tuple[str, ...] = ()
     fallback: bool = False
     simulation: dict[str, SimulatedMode] = field(default_factory=dict)
+    # Labels of modes other than the key's own ("face_liveness": "Face with liveness").
+    mode_labels: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.modes:
             object.__setattr__(self, "modes", (self.key,))
+
+    def mode_label(self, mode: str) -> str:
+        return self.mode_labels.get(mode) or (self.label if mode == self.key else mode.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)
@@ -250,6 +264,58 @@ class OrderedStore(Store[OrderedT]):
         return sorted((item for item in self if item.visible_to(user)), key=lambda item: item.order)
 
 
+class CheckInMethodStore(Store[CheckInMethod]):
+    """The one vocabulary of check-in methods and the environment modes they provide.
+
+    Stored methods, serializer choices, environment modes, recommended fallbacks and
+    simulated modes all derive from it, in registration order (built-ins first).
+    """
+
+    MAX_KEY_LENGTH: ClassVar[int] = 32  # the width of the method columns
+
+    def _check(self, item: CheckInMethod, owner: str) -> None:
+        for name in (item.key, *item.modes):
+            if not name or len(name) > self.MAX_KEY_LENGTH or not name.replace("_", "").isalnum():
+                raise ImproperlyConfigured(
+                    f"{owner}: check-in method {item.key!r}: {name!r} must be 1 to {self.MAX_KEY_LENGTH}"
+                    " letters, digits or underscores."
+                )
+        taken = self.method_modes()
+        for mode in item.modes:
+            for other, modes in taken.items():
+                if mode in modes:
+                    raise DuplicateKeyError(
+                        f"registry.checkin_methods: mode {mode!r} is provided by both {other!r}"
+                        f" ({self.owner_of(other)}) and {item.key!r} ({owner or 'unknown'})"
+                    )
+        unknown = set(item.simulation) - set(item.modes)
+        if unknown:
+            raise ImproperlyConfigured(
+                f"{owner}: check-in method {item.key!r} simulates modes it does not provide: {sorted(unknown)}"
+            )
+
+    def choices(self) -> list[tuple[str, str]]:
+        return [(method.key, method.label) for method in self]
+
+    def modes(self) -> tuple[str, ...]:
+        return tuple(mode for method in self for mode in method.modes)
+
+    def method_modes(self) -> dict[str, tuple[str, ...]]:
+        return {method.key: method.modes for method in self}
+
+    def fallbacks(self) -> tuple[str, ...]:
+        return tuple(method.key for method in self if method.fallback)
+
+    def simulated_modes(self) -> dict[str, SimulatedMode]:
+        """Each simulated mode's behaviour, in the order of the methods and their modes."""
+        return {mode: method.simulation[mode] for method in self for mode in method.modes if mode in method.simulation}
+
+    def simulated_mode_choices(self) -> list[tuple[str, str]]:
+        return [
+            (mode, method.mode_label(mode)) for method in self for mode in method.modes if mode in method.simulation
+        ]
+
+
 class EventHandlerStore(Store[EventHandler]):
     def _check(self, item: EventHandler, owner: str) -> None:
         unknown = item.event_types - EVENT_TYPES.keys()
@@ -299,7 +365,7 @@ class Registry:
     def __init__(self) -> None:
         stores: dict[str, Store[Any]] = {
             "event_handlers": EventHandlerStore("event_handlers", EventHandler, key=lambda item: item.name),
-            "checkin_methods": Store("checkin_methods", CheckInMethod, key=lambda item: item.key),
+            "checkin_methods": CheckInMethodStore("checkin_methods", CheckInMethod, key=lambda item: item.key),
             "biometric_backends": Store(
                 "biometric_backends", (FaceMatcher, VoiceVerifier, LivenessCheck), key=lambda item: item.key
             ),
@@ -313,7 +379,7 @@ class Registry:
 
     # Typed views of the stores, for callers and for mypy.
     event_handlers: EventHandlerStore
-    checkin_methods: Store[CheckInMethod]
+    checkin_methods: CheckInMethodStore
     biometric_backends: Store[BiometricBackend]
     anomaly_detectors: ProtocolStore
     integration_transports: ClassStore

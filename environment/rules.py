@@ -12,11 +12,10 @@ the hysteresis margin, so a device hovering at a threshold does not flap.
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-MODES = ("face_liveness", "face", "voice", "qr", "pin")
 NUMERIC_CONDITIONS = (
     "light_lux",
     "noise_db",
@@ -26,8 +25,6 @@ NUMERIC_CONDITIONS = (
     "network_bandwidth_kbps",
 )
 BOOLEAN_CONDITIONS = ("camera_available", "microphone_available", "network_online")
-# Which modes let a check-in use a method; methods not listed are never limited.
-METHOD_MODES = {"face": ("face", "face_liveness"), "voice": ("voice",), "qr": ("qr",), "pin": ("pin",)}
 
 
 class RuleSetInvalid(ValueError):
@@ -36,8 +33,12 @@ class RuleSetInvalid(ValueError):
         self.problems = problems
 
 
-def rules_validate(rules: object) -> None:
-    """Raise RuleSetInvalid listing every problem: unknown names, contradictions, gaps."""
+def rules_validate(rules: object, *, modes: Sequence[str]) -> None:
+    """Raise RuleSetInvalid listing every problem: unknown names, contradictions, gaps.
+
+    ``modes`` are the modes the installed check-in methods provide (the registry's
+    vocabulary, passed in so this engine module stays free of Django).
+    """
     problems: list[str] = []
     if not isinstance(rules, dict) or not isinstance(rules.get("modes"), list) or not rules["modes"]:
         raise RuleSetInvalid(['"modes" must be a non-empty list of {"mode", "when"} objects.'])
@@ -48,8 +49,8 @@ def rules_validate(rules: object) -> None:
             problems.append(f'{where}: must be an object with "mode" and "when".')
             continue
         mode = entry.get("mode")
-        if mode not in MODES:
-            problems.append(f"{where}: unknown mode {mode!r}; use one of {', '.join(MODES)}.")
+        if mode not in modes:
+            problems.append(f"{where}: unknown mode {mode!r}; use one of {', '.join(modes)}.")
         elif mode in seen:
             problems.append(f"{where}: mode {mode!r} appears twice.")
         if isinstance(mode, str):

@@ -15,9 +15,10 @@ from accounts.selectors import visible_site_ids
 from attendance.models import Device
 from attendance.selectors import devices_visible_to
 from attendance_site.process_cache import VersionedProcessCache
+from attendance_site.registry import registry
 from employees.models import Site
 from environment.models import READING_FIELDS, ConditionReading, DeviceModeState, RuleSet
-from environment.rules import METHOD_MODES, ModeDecision, decisions_as_json, modes_select
+from environment.rules import ModeDecision, decisions_as_json, modes_select
 
 NUMERIC_FIELDS = (
     "light_lux",
@@ -165,12 +166,13 @@ def device_modes_in_force(*, device: Device) -> ModesInForce | None:
 
 def device_method_refusal(*, device: Device, method: str) -> str | None:
     """Why the device's current modes forbid a check-in method, or None if they allow it."""
-    if method not in METHOD_MODES:
-        return None
+    method_modes = registry.checkin_methods.method_modes().get(method)
+    if method_modes is None:
+        return None  # not a check-in method (a correction, a camera stream): never limited
     modes = device_modes_in_force(device=device)
-    if modes is None or set(METHOD_MODES[method]) & set(modes.allowed_modes):
+    if modes is None or set(method_modes) & set(modes.allowed_modes):
         return None
-    reasons = [f"{d['mode']}: {d['reason']}" for d in modes.decisions if d["mode"] in METHOD_MODES[method]]
+    reasons = [f"{d['mode']}: {d['reason']}" for d in modes.decisions if d["mode"] in method_modes]
     allowed = ", ".join(modes.allowed_modes) or "none"
     return (
         f"{method} is not allowed at this device now ({'; '.join(reasons) or 'not in the rule set'}); use: {allowed}."

@@ -23,9 +23,10 @@ from attendance_site.events.types import (
     ModeChangedPayload,
     ReadingRecordedPayload,
 )
+from attendance_site.registry import registry
 from employees.models import Site
 from environment.models import READING_FIELDS, ConditionReading, DeviceModeState, RuleSet
-from environment.rules import MODES, RuleSetInvalid, decisions_as_json, rules_validate
+from environment.rules import RuleSetInvalid, decisions_as_json, rules_validate
 from environment.selectors import device_modes_decide, rule_set_for_site, rule_sets_invalidate
 
 
@@ -86,7 +87,7 @@ def condition_readings_purge(*, now: datetime | None = None) -> int:
 
 def _rules_checked(rules: Any) -> dict[str, Any]:
     try:
-        rules_validate(rules)
+        rules_validate(rules, modes=registry.checkin_methods.modes())
     except RuleSetInvalid as invalid:
         raise ValidationError({"rules": invalid.problems})
     return rules
@@ -226,7 +227,9 @@ def device_modes_answer(*, device: Device) -> DeviceModes:
     """The device's current modes; every mode, without reasons, where no rule set applies."""
     state = device_modes_current(device=device)
     if state is None:
-        return DeviceModes(allowed_modes=list(MODES), decisions=[], rule_set_id=None, reading_at=None)
+        return DeviceModes(
+            allowed_modes=list(registry.checkin_methods.modes()), decisions=[], rule_set_id=None, reading_at=None
+        )
     return DeviceModes(
         allowed_modes=state.allowed_modes,
         decisions=state.decisions,

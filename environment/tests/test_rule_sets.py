@@ -8,6 +8,7 @@ import time_machine
 
 from accounts.models import AuditLogEntry
 from attendance.models import AttendanceEvent
+from attendance_site.registry import registry
 from environment import services
 from environment.models import RuleSet
 from environment.rules import MODES, RuleSetInvalid, modes_select, rules_validate
@@ -204,9 +205,11 @@ def test_dry_run_shows_what_a_draft_would_decide(admin_client, site_a, admin_use
 
 
 def test_rules_module_validates_and_selects_without_the_database():
-    rules_validate(RULES)
+    rules_validate(RULES, modes=registry.checkin_methods.modes())
     with pytest.raises(RuleSetInvalid):
-        rules_validate({"modes": [{"mode": "face", "when": {"camera_available": "yes"}}]})
+        rules_validate(
+            {"modes": [{"mode": "face", "when": {"camera_available": "yes"}}]}, modes=registry.checkin_methods.modes()
+        )
     decisions = modes_select(RULES, {"light_lux": 500, "camera_available": False, "noise_db": 10})
     assert [d.allowed for d in decisions] == [False, True, True]
 

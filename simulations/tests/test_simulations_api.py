@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import AuditLogEntry
+from attendance_site.registry import registry
 from environment.models import RuleSet
 from environment.rules import rules_validate
 from simulations.models import SimulationResult, SimulationRun
@@ -245,7 +246,7 @@ def test_recommendation_keeps_false_accepts_within_the_bound(admin_client, site_
     assert methods["face_liveness"]["status"] == "not_enough_data"
     assert (methods["qr"]["status"], methods["pin"]["status"]) == ("fallback", "fallback")
     rules = body["recommendation"]["rules"]
-    rules_validate(rules)
+    rules_validate(rules, modes=registry.checkin_methods.modes())
     assert rules["modes"] == [
         {"mode": "face", "when": {"light_lux": {"min": 50.0}}},
         {"mode": "voice", "when": {"noise_db": {"max": 90.0}}},
@@ -345,7 +346,7 @@ def test_generated_data_set_is_analysable_and_drafts_a_valid_rule_set(admin_clie
     assert sum(c["success_rate"] * c["attempts"] for c in dim) / sum(c["attempts"] for c in dim) < min(
         c["success_rate"] for c in bright
     )
-    rules_validate(body["recommendation"]["rules"])
+    rules_validate(body["recommendation"]["rules"], modes=registry.checkin_methods.modes())
     assert draft.status_code == 201 and draft.json()["status"] == "draft"
 
 
