@@ -45,10 +45,8 @@ class AttendanceEvent(models.Model):
         OUT = "out", "Check-out"
 
     class Method(models.TextChoices):
-        FACE = "face", "Face"
-        VOICE = "voice", "Voice"
-        QR = "qr", "QR code"
-        PIN = "pin", "PIN"
+        """How an event was taken besides a check-in method (those are registry.checkin_methods)."""
+
         MANUAL = "manual", "Manual entry"
         CAMERA = "camera", "Camera stream"
 
@@ -76,7 +74,9 @@ class AttendanceEvent(models.Model):
     direction = models.CharField(max_length=3, choices=Direction.choices)
     occurred_at = models.DateTimeField(help_text="When it happened, by the device's clock, stored in UTC.")
     received_at = models.DateTimeField(auto_now_add=True)
-    method = models.CharField(max_length=10, choices=Method.choices)
+    # A check-in method's key (face, pin, a plugin's badge...) or one of Method: not
+    # database choices, so that a plugin's method can be stored (attendance_method_choices).
+    method = models.CharField(max_length=32)
     confidence = models.FloatField(null=True, blank=True)
     liveness_score = models.FloatField(null=True, blank=True)
     client_event_id = models.CharField(max_length=64, help_text="Chosen by the device; unique per device.")

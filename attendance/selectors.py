@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from accounts.permissions import RequestUser
 from accounts.selectors import visible_site_ids
 from attendance.models import AttendanceEvent, Device, WorkSession
+from attendance_site.registry import registry
 from employees.models import Employee, Shift, Site
 
 
@@ -136,3 +137,11 @@ def _summarise(sessions: list[WorkSession]) -> DailySummary:
         late_by=late_by,
         left_early_by=left_early_by,
     )
+
+
+def attendance_method_choices(*, manual: bool = True) -> list[tuple[str, str]]:
+    """Every method an event may carry: the installed check-in methods, a camera stream, a correction."""
+    others = [
+        choice for choice in AttendanceEvent.Method.choices if manual or choice[0] != AttendanceEvent.Method.MANUAL
+    ]
+    return registry.checkin_methods.choices() + others

@@ -7,6 +7,7 @@ device endpoints here, face, voice and QR in biometrics, and plugins' methods.
 from rest_framework import serializers
 
 from attendance.models import AttendanceEvent
+from attendance.selectors import attendance_method_choices
 from attendance.services import RecordOutcome
 
 
@@ -23,7 +24,7 @@ class AttendanceEventSerializer(serializers.Serializer):
     direction = serializers.ChoiceField(choices=AttendanceEvent.Direction.choices, read_only=True)
     occurred_at = serializers.DateTimeField(read_only=True)
     received_at = serializers.DateTimeField(read_only=True)
-    method = serializers.ChoiceField(choices=AttendanceEvent.Method.choices, read_only=True)
+    method = serializers.ChoiceField(choices=attendance_method_choices(), read_only=True)
     confidence = serializers.FloatField(read_only=True, allow_null=True)
     liveness_score = serializers.FloatField(read_only=True, allow_null=True)
     client_event_id = serializers.CharField(read_only=True)

@@ -23,7 +23,7 @@ from accounts.models import AuditLogEntry
 from accounts.permissions import Actor
 from accounts.services import audit_record, audited_create, audited_delete, audited_update, model_snapshot
 from attendance.models import AttendanceEvent, Device, WorkSession
-from attendance.selectors import attendance_event_by_client_id
+from attendance.selectors import attendance_event_by_client_id, attendance_method_choices
 from attendance_site.events.services import domain_event_emit
 from attendance_site.events.types import (
     ATTENDANCE_EVENT_CORRECTED,
@@ -162,6 +162,11 @@ def _validate_occurred_at(occurred_at: datetime) -> None:
         raise ValidationError({"occurred_at": problem})
 
 
+def _validate_method(method: str) -> None:
+    if method not in dict(attendance_method_choices()):
+        raise ValidationError({"method": f"{method!r} is not an installed check-in method."})
+
+
 def attendance_event_record(
     *,
     employee: Employee,
@@ -187,6 +192,7 @@ def attendance_event_record(
     """
     occurred_at = occurred_at or timezone.now()
     _validate_occurred_at(occurred_at)
+    _validate_method(method)
     if device is not None and not client_event_id:
         raise ValidationError({"client_event_id": "Devices must send a client event id."})
     refusal = _refusal(employee=employee, device=device, method=method)

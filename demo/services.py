@@ -19,6 +19,7 @@ from accounts.models import Role
 from accounts.services import user_create
 from attendance.models import AttendanceEvent, Device
 from attendance.services import attendance_event_record, device_create, device_mark_seen
+from attendance_site.registry import registry
 from employees.models import Department, Employee, Shift, Site
 from environment.models import DeviceModeState
 from environment.services import ReadingInput, condition_readings_record, rule_set_activate, rule_set_create
@@ -182,7 +183,7 @@ def _demo_day_record(*, rng: random.Random, employee: Employee, work_date: date,
             employee=employee,
             device=device,
             direction=direction,
-            method=rng.choice([AttendanceEvent.Method.PIN, AttendanceEvent.Method.QR]),
+            method=rng.choice(registry.checkin_methods.fallbacks()),
             occurred_at=occurred_at,
             client_event_id=f"demo-{employee.pk}-{occurred_at:%Y%m%d%H%M}-{direction}",
         )
@@ -206,9 +207,7 @@ def demo_activity_step(*, rng: random.Random | None = None) -> AttendanceEvent |
     device_mark_seen(device)  # as its authenticated requests would
     state = _demo_conditions_report(rng=rng, device=device)
     allowed = set(state.allowed_modes) if state is not None else {"face", "qr", "pin"}
-    methods = [
-        method for method in ("face", "voice", "qr", "pin") if method in allowed or f"{method}_liveness" in allowed
-    ]
+    methods = [method.key for method in registry.checkin_methods if allowed & set(method.modes)]
     result = attendance_event_record(
         employee=employee,
         device=device,

@@ -81,7 +81,7 @@ def face_check_in(
     replayed = check_in_replayed(check)
     if replayed is not None:
         return replayed
-    refusal = device_method_refusal(device=check.device, method=AttendanceEvent.Method.FACE)
+    refusal = device_method_refusal(device=check.device, method="face")
     if refusal is not None:
         # Refused before any recognition work; the device is told which modes work.
         raise BiometricRejected("method", "method_not_allowed", refusal)
@@ -119,7 +119,7 @@ def face_check_in(
     return check_in_record(
         check,
         employee=employee,
-        method=AttendanceEvent.Method.FACE,
+        method="face",
         confidence=outcome["confidence"],
         liveness_score=outcome["liveness_score"],
     )
@@ -144,6 +144,4 @@ def voice_check_in(*, check: BiometricCheckIn, clip: bytes, claimed_employee_id:
     score = voice.voice_score(template, probe)
     if score < voice.VOICE_ACCEPT_THRESHOLD:
         raise BiometricRejected("clip", "voice_not_recognised", "The voice does not match the claimed employee.")
-    return check_in_record(
-        check, employee=employee, method=AttendanceEvent.Method.VOICE, confidence=float(np.clip(score, 0.0, 1.0))
-    )
+    return check_in_record(check, employee=employee, method="voice", confidence=float(np.clip(score, 0.0, 1.0)))

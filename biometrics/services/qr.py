@@ -12,7 +12,6 @@ from django.utils import timezone
 from accounts.models import AuditLogEntry
 from accounts.permissions import RequestUser
 from accounts.services import audit_record
-from attendance.models import AttendanceEvent
 from attendance.services import RecordResult
 from biometrics.face import FaceRejected
 from biometrics.models import QrCredential, QrTokenUse
@@ -114,7 +113,7 @@ def qr_check_in(*, check: BiometricCheckIn, token: str | None = None, image: byt
     try:
         with transaction.atomic():
             QrTokenUse.objects.create(employee=employee, window=payload["w"])
-            return check_in_record(check, employee=employee, method=AttendanceEvent.Method.QR)
+            return check_in_record(check, employee=employee, method="qr")
     except IntegrityError:
         raise BiometricRejected("token", "qr_replayed", "This QR code was already used; show the current one.")
 
