@@ -11,7 +11,8 @@ checkin_methods = [
     CheckInMethod(
         key="face",
         label="Face",
-        modes=("face", "face_liveness"),
+        # In order of preference: where the light allows liveness, a site's rules prefer it.
+        modes=("face_liveness", "face"),
         mode_labels={"face_liveness": "Face with liveness"},
         simulation={
             "face": SimulatedMode(

@@ -74,8 +74,8 @@ class SimulatedMode:
 class CheckInMethod:
     """A way a person checks in (face, voice, QR, PIN, a plugin's badge...).
 
-    ``modes`` are the environment modes it provides: a site's rules switch methods on
-    and off by these names (the key alone when not given). ``fallback`` methods are
+    ``modes`` are the environment modes it provides, in order of preference: a site's
+    rules switch methods on and off by these names (the key alone when not given). ``fallback`` methods are
     recommended when biometrics fail. ``simulation`` gives each mode its simulated
     behaviour; a method without one takes no part in synthetic simulations.
     """
@@ -307,13 +307,15 @@ class CheckInMethodStore(Store[CheckInMethod]):
         return tuple(method.key for method in self if method.fallback)
 
     def simulated_modes(self) -> dict[str, SimulatedMode]:
-        """Each simulated mode's behaviour, in the order of the methods and their modes."""
-        return {mode: method.simulation[mode] for method in self for mode in method.modes if mode in method.simulation}
+        """Each simulated mode's behaviour, in the order of the methods and of their ``simulation``.
 
-    def simulated_mode_choices(self) -> list[tuple[str, str]]:
-        return [
-            (mode, method.mode_label(mode)) for method in self for mode in method.modes if mode in method.simulation
-        ]
+        That order fixes what a seeded synthetic run draws, so it is kept apart from the
+        modes' order of preference.
+        """
+        return {mode: simulated for method in self for mode, simulated in method.simulation.items()}
+
+    def mode_choices(self) -> list[tuple[str, str]]:
+        return [(mode, method.mode_label(mode)) for method in self for mode in method.modes]
 
 
 class EventHandlerStore(Store[EventHandler]):

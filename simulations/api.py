@@ -19,6 +19,7 @@ from rest_framework.routers import DefaultRouter
 
 from accounts.selectors import sites_visible_to
 from attendance_site.filters import SiteScopedFilter
+from attendance_site.registry import registry
 from attendance_site.serializers import (
     JSONField,
     ModelSerializer,
@@ -114,7 +115,7 @@ class SimulationRunFilter(SiteScopedFilter):
 
 
 class ResultQuerySerializer(serializers.Serializer):
-    method = serializers.ChoiceField(choices=SimulationResult.Method.choices, required=False)
+    method = serializers.ChoiceField(choices=registry.checkin_methods.mode_choices(), required=False)
     outcome = serializers.ChoiceField(choices=SimulationResult.Outcome.choices, required=False)
     light_min = serializers.FloatField(required=False, help_text="Lux, inclusive.")
     light_max = serializers.FloatField(required=False, help_text="Lux, inclusive.")

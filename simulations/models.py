@@ -27,13 +27,6 @@ class SimulationRun(models.Model):
 class SimulationResult(models.Model):
     """One simulated authentication attempt and how it ended."""
 
-    class Method(models.TextChoices):
-        FACE = "face", "Face"
-        FACE_LIVENESS = "face_liveness", "Face with liveness"
-        VOICE = "voice", "Voice"
-        QR = "qr", "QR code"
-        PIN = "pin", "PIN"
-
     class Outcome(models.TextChoices):
         SUCCESS = "success", "Success"
         FALSE_ACCEPT = "false_accept", "False accept"
@@ -43,7 +36,9 @@ class SimulationResult(models.Model):
     run = models.ForeignKey(SimulationRun, on_delete=models.CASCADE, related_name="results")
     light_lux = models.FloatField()
     noise_db = models.FloatField()
-    method = models.CharField(max_length=16, choices=Method.choices)
+    # An environment mode of a registry check-in method (face_liveness, pin, a plugin's
+    # badge...): not database choices, so that a plugin's mode can be stored.
+    method = models.CharField(max_length=32)
     outcome = models.CharField(max_length=20, choices=Outcome.choices)
     duration_ms = models.FloatField()
 

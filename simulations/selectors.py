@@ -13,6 +13,7 @@ from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 
 from accounts.permissions import RequestUser
 from accounts.selectors import visible_site_ids
+from attendance_site.registry import registry
 from simulations.analysis import (
     Cell,
     MethodRecommendation,
@@ -23,17 +24,34 @@ from simulations.analysis import (
     rules_of,
 )
 from simulations.models import SimulationResult, SimulationRun
+from simulations.synthetic import MethodModel
 
-Method = SimulationResult.Method
 Outcome = SimulationResult.Outcome
 
-# Which condition gates each method, and in which direction a threshold admits rows.
-THRESHOLD_CONDITIONS = {
-    "face_liveness": ("light_lux", "min"),
-    "face": ("light_lux", "min"),
-    "voice": ("noise_db", "max"),
-}
-FALLBACK_METHODS = ("qr", "pin")
+
+def threshold_conditions() -> dict[str, tuple[str, str]]:
+    """Which condition gates each mode, and in which direction a threshold admits rows.
+
+    In the modes' order of preference, as the recommended rule set lists them; from the
+    check-in methods' simulation figures.
+    """
+    simulated = registry.checkin_methods.simulated_modes()
+    return {
+        mode: limit
+        for mode in registry.checkin_methods.modes()
+        if mode in simulated and (limit := simulated[mode].limited_by) is not None
+    }
+
+
+def fallback_modes() -> tuple[str, ...]:
+    """The modes of the methods recommended when biometrics fail, always allowed in a recommendation."""
+    methods = registry.checkin_methods
+    return tuple(mode for key in methods.fallbacks() for mode in methods[key].modes)
+
+
+def synthetic_models() -> dict[str, MethodModel]:
+    """The synthetic generator's per-mode models, from the check-in methods' simulation figures."""
+    return {mode: MethodModel(**vars(figures)) for mode, figures in registry.checkin_methods.simulated_modes().items()}
 
 
 def simulation_runs_visible_to(user: RequestUser) -> QuerySet[SimulationRun]:
@@ -105,11 +123,12 @@ def simulation_run_analyse(
         .annotate(rows=Count("id"))
         .order_by()
     )
-    cells, outside = cells_count(rows=grouped, light_bins=light_bins, noise_bins=noise_bins, method_order=Method.values)
+    modes = registry.checkin_methods.modes()
+    cells, outside = cells_count(rows=grouped, light_bins=light_bins, noise_bins=noise_bins, method_order=modes)
     methods = methods_recommend(
         candidates=_threshold_candidates(results=results, edges={"light_lux": light_bins, "noise_db": noise_bins}),
-        threshold_conditions=THRESHOLD_CONDITIONS,
-        fallback_methods=FALLBACK_METHODS,
+        threshold_conditions=threshold_conditions(),
+        fallback_methods=fallback_modes(),
         max_false_accept=max_false_accept,
         min_samples=min_samples,
         min_success_rate=min_success_rate,
@@ -146,9 +165,12 @@ def _threshold_candidates(
 ) -> dict[str, list[ThresholdOption]]:
     # One aggregate query per condition: outcome counts among the rows each edge admits.
     candidates: dict[str, list[ThresholdOption]] = {}
+    gates = threshold_conditions()
     for condition in ("light_lux", "noise_db"):
-        gated = [method for method, (gate, _) in THRESHOLD_CONDITIONS.items() if gate == condition]
-        direction = THRESHOLD_CONDITIONS[gated[0]][1]
+        gated = [method for method, (gate, _) in gates.items() if gate == condition]
+        if not gated:
+            continue
+        direction = gates[gated[0]][1]
         lookup = "gte" if direction == "min" else "lte"
         aggregates = {
             f"e{index}_{outcome}": Count("id", filter=Q(**{f"{condition}__{lookup}": edge, "outcome": outcome}))

@@ -10,6 +10,7 @@ from django.db import transaction
 
 from accounts.permissions import Actor
 from accounts.services import audited_create, audited_delete
+from attendance_site.registry import registry
 from employees.models import Site
 from environment.models import RuleSet
 from environment.services import rule_set_create
@@ -36,7 +37,7 @@ def simulation_rows_check(
     """Every row converted, or every problem found (0-based row index, field, message)."""
     rows: list[SimulationResult] = []
     problems: list[RowProblem] = []
-    methods, outcomes = SimulationResult.Method.values, SimulationResult.Outcome.values
+    methods, outcomes = registry.checkin_methods.modes(), SimulationResult.Outcome.values
     for index, raw in enumerate(results):
         if not isinstance(raw, Mapping):
             problems.append(RowProblem(index, "non_field_errors", "Must be an object with " + ", ".join(RESULT_FIELDS)))

@@ -13,10 +13,15 @@ that depend on a condition "quality" q in (0, 1):
 - P(success) = (1 - P(false accept) - P(failure to acquire)) * ceiling * q; the rest
   are false rejects;
 - duration in ms is log-normal around a per-method median, sigma 0.35.
+
+The per-mode figures (share, ceiling, slopes, median, the lux or dB at half quality)
+are the check-in methods' own (``CheckInMethod.simulation``, attendance/extensions.py
+for the built-ins), passed in as ``models``; the numbers above are the built-ins'.
 """
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 GENERATOR_VERSION = "synthetic-1"
@@ -27,49 +32,42 @@ DURATION_SIGMA = 0.35
 
 @dataclass(frozen=True)
 class MethodModel:
+    """One mode's figures; the check-in methods carry them (simulations.selectors.synthetic_models)."""
+
     share: float
     ceiling: float
     fa_base: float
     fa_slope: float
     fta_slope: float
     median_ms: float
-
-
-MODELS = {
-    "face": MethodModel(share=0.3, ceiling=0.97, fa_base=0.001, fa_slope=0.04, fta_slope=0.2, median_ms=900),
-    "face_liveness": MethodModel(share=0.25, ceiling=0.95, fa_base=2e-4, fa_slope=0.01, fta_slope=0.25, median_ms=1800),
-    "voice": MethodModel(share=0.25, ceiling=0.93, fa_base=0.002, fa_slope=0.03, fta_slope=0.1, median_ms=2500),
-    "qr": MethodModel(share=0.1, ceiling=0.98, fa_base=0.0, fa_slope=0.0, fta_slope=0.0, median_ms=1200),
-    "pin": MethodModel(share=0.1, ceiling=0.96, fa_base=0.001, fa_slope=0.0, fta_slope=0.0, median_ms=4000),
-}
+    light_half_lux: float | None = None
+    noise_half_db: float | None = None
 
 
 def _logistic(value: float) -> float:
     return 1 / (1 + math.exp(-value))
 
 
-def condition_quality(*, method: str, light_lux: float, noise_db: float) -> float:
-    if method == "face":
-        return _logistic(2.0 * (math.log(light_lux) - math.log(40)))
-    if method == "face_liveness":
-        return _logistic(2.0 * (math.log(light_lux) - math.log(80)))
-    if method == "voice":
-        return _logistic(-(noise_db - 68) / 4)
+def condition_quality(*, model: MethodModel, light_lux: float, noise_db: float) -> float:
+    if model.light_half_lux is not None:
+        return _logistic(2.0 * (math.log(light_lux) - math.log(model.light_half_lux)))
+    if model.noise_half_db is not None:
+        return _logistic(-(noise_db - model.noise_half_db) / 4)
     return 1.0
 
 
-def synthetic_results_generate(*, rows: int, seed: int) -> list[dict]:
-    """``rows`` result rows in the upload format, the same for the same seed."""
+def synthetic_results_generate(*, rows: int, seed: int, models: Mapping[str, MethodModel]) -> list[dict]:
+    """``rows`` result rows in the upload format, the same for the same seed and models."""
     generator = random.Random(seed)
-    methods = list(MODELS)
-    weights = [MODELS[method].share for method in methods]
+    methods = list(models)
+    weights = [models[method].share for method in methods]
     results = []
     for _ in range(rows):
         light = math.exp(generator.uniform(math.log(LIGHT_RANGE[0]), math.log(LIGHT_RANGE[1])))
         noise = generator.uniform(*NOISE_RANGE)
         method = generator.choices(methods, weights)[0]
-        model = MODELS[method]
-        quality = condition_quality(method=method, light_lux=light, noise_db=noise)
+        model = models[method]
+        quality = condition_quality(model=model, light_lux=light, noise_db=noise)
         false_accept = model.fa_base + model.fa_slope * (1 - quality)
         failure_to_acquire = model.fta_slope * (1 - quality)
         success = (1 - false_accept - failure_to_acquire) * model.ceiling * quality
@@ -94,7 +92,7 @@ def synthetic_results_generate(*, rows: int, seed: int) -> list[dict]:
     return results
 
 
-def synthetic_parameters(*, rows: int, seed: int) -> dict:
+def synthetic_parameters(*, rows: int, seed: int, models: Mapping[str, MethodModel]) -> dict:
     """What a run records about how it was generated, so it can be reproduced."""
     return {
         "rows": rows,
@@ -102,5 +100,5 @@ def synthetic_parameters(*, rows: int, seed: int) -> dict:
         "light_range_lux": list(LIGHT_RANGE),
         "noise_range_db": list(NOISE_RANGE),
         "duration_sigma": DURATION_SIGMA,
-        "methods": {method: vars(model) for method, model in MODELS.items()},
+        "methods": {method: vars(model) for method, model in models.items()},
     }

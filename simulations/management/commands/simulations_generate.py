@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from employees.models import Site
-from simulations import services, synthetic
+from simulations import selectors, services, synthetic
 
 
 class Command(BaseCommand):
@@ -23,14 +23,15 @@ class Command(BaseCommand):
             raise CommandError(f"No site with id or name {site!r}.")
         if not 1 <= rows <= services.MAX_ROWS:
             raise CommandError(f"--rows must be between 1 and {services.MAX_ROWS}.")
+        models = selectors.synthetic_models()
         try:
             run = services.simulation_run_create(
                 actor=None,
                 site=target,
                 scenario=scenario,
-                parameters=synthetic.synthetic_parameters(rows=rows, seed=seed),
+                parameters=synthetic.synthetic_parameters(rows=rows, seed=seed, models=models),
                 generator_version=synthetic.GENERATOR_VERSION,
-                results=synthetic.synthetic_results_generate(rows=rows, seed=seed),
+                results=synthetic.synthetic_results_generate(rows=rows, seed=seed, models=models),
             )
         except ValidationError as error:
             raise CommandError(str(error))
