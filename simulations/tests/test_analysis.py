@@ -142,7 +142,7 @@ def test_the_recommendation_becomes_a_valid_rule_set_with_fallbacks_last():
     rules = rules_of(list(methods.values()))
 
     assert rules is not None
-    rules_validate(rules)
+    rules_validate(rules, modes=("face_liveness", "face", "voice", "qr", "pin"))
     assert rules["modes"] == [
         {"mode": "face", "when": {"light_lux": {"min": 50.0}}},
         {"mode": "voice", "when": {"noise_db": {"max": 60.0}}},
