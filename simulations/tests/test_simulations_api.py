@@ -13,6 +13,7 @@ from attendance_site.registry import registry
 from environment.models import RuleSet
 from environment.rules import rules_validate
 from simulations.models import SimulationResult, SimulationRun
+from simulations.selectors import fallback_modes
 from simulations.services import simulation_run_create
 
 RUNS = "/api/simulations/runs/"
@@ -247,11 +248,14 @@ def test_recommendation_keeps_false_accepts_within_the_bound(admin_client, site_
     assert (methods["qr"]["status"], methods["pin"]["status"]) == ("fallback", "fallback")
     rules = body["recommendation"]["rules"]
     rules_validate(rules, modes=registry.checkin_methods.modes())
+    # Then any enabled plugin's fallback methods, as the registry lists them.
+    plugin_fallbacks = [{"mode": mode, "when": {}} for mode in fallback_modes() if mode not in ("qr", "pin")]
     assert rules["modes"] == [
         {"mode": "face", "when": {"light_lux": {"min": 50.0}}},
         {"mode": "voice", "when": {"noise_db": {"max": 90.0}}},
         {"mode": "qr", "when": {}},
         {"mode": "pin", "when": {}},
+        *plugin_fallbacks,
     ]
 
 
