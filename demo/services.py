@@ -36,6 +36,14 @@ DEMO_RULES = {
     "hysteresis": {"light_lux": 20, "noise_db": 3},
 }
 
+
+def _demo_fallback_methods() -> list[str]:
+    """The fallback methods the demo's rule set lets a device use (a plugin's may not be in it)."""
+    modes = {entry["mode"] for entry in DEMO_RULES["modes"]}
+    methods = registry.checkin_methods
+    return [key for key in methods.fallbacks() if modes & set(methods[key].modes)]
+
+
 FIRST_NAMES = [
     "Ada",
     "Ben",
@@ -183,7 +191,7 @@ def _demo_day_record(*, rng: random.Random, employee: Employee, work_date: date,
             employee=employee,
             device=device,
             direction=direction,
-            method=rng.choice(registry.checkin_methods.fallbacks()),
+            method=rng.choice(_demo_fallback_methods()),
             occurred_at=occurred_at,
             client_event_id=f"demo-{employee.pk}-{occurred_at:%Y%m%d%H%M}-{direction}",
         )
