@@ -9,6 +9,7 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
@@ -25,7 +26,7 @@ from environment.models import DeviceModeState
 from environment.services import ReadingInput, condition_readings_record, rule_set_activate, rule_set_create
 
 # The demo's default rule set: what docs/environment.md shows.
-DEMO_RULES = {
+DEMO_RULES: dict[str, Any] = {
     "modes": [
         {"mode": "face", "when": {"light_lux": {"min": 300}, "camera_available": True}},
         {"mode": "face_liveness", "when": {"light_lux": {"min": 50}, "camera_available": True}},
