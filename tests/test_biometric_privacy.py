@@ -107,16 +107,25 @@ def redis_holding(forms: list[bytes]) -> list[str]:
 
 
 def _redis_values(client: redis.Redis, key: bytes) -> list[bytes]:
-    kind = client.type(key).decode()
+    kind = _raw(client.type(key)).decode()
     if kind == "string":
-        return [client.get(key)]
+        return [_raw(client.get(key))]
     if kind == "list":
-        return client.lrange(key, 0, -1)
+        return [_raw(value) for value in client.lrange(key, 0, -1)]
     if kind == "hash":
-        return list(client.hgetall(key).values())
-    if kind in ("set", "zset"):
-        return list(client.smembers(key)) if kind == "set" else client.zrange(key, 0, -1)
+        return [_raw(value) for value in client.hgetall(key).values()]
+    if kind == "set":
+        return [_raw(value) for value in client.smembers(key)]
+    if kind == "zset":  # members only: no scores are asked for
+        return [_raw(value) for value in client.zrange(key, 0, -1) if isinstance(value, bytes | str)]
     return []
+
+
+def _raw(value: bytes | str | None) -> bytes:
+    # The client does not decode responses, so a value is bytes; its types allow str too.
+    if isinstance(value, str):
+        return value.encode()
+    return value or b""
 
 
 def database_holding(forms: list[bytes]) -> list[str]:
