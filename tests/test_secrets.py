@@ -127,7 +127,8 @@ def device_credentials(scenario: Scenario) -> list[Canary]:
 
 
 def _token_of(client: APIClient) -> str:
-    return client._credentials["HTTP_AUTHORIZATION"].split()[-1]
+    # APIClient keeps what credentials() was given only in this private attribute.
+    return client._credentials["HTTP_AUTHORIZATION"].split()[-1]  # type: ignore[attr-defined]
 
 
 def api_tokens(scenario: Scenario) -> list[Canary]:
@@ -306,22 +307,31 @@ def _redis_contents() -> Iterable[tuple[str, bytes]]:
     """Every value in Redis (broker queues, results, cache, channel layer), message bodies decoded."""
     client = redis.Redis.from_url(settings.REDIS_URL)
     for key in client.scan_iter(count=1000):
-        kind = client.type(key).decode()
+        kind = _raw(client.type(key)).decode()
+        values: list[bytes]
         if kind == "string":
-            values = [client.get(key)]
+            values = [_raw(client.get(key))]
         elif kind == "list":
-            values = client.lrange(key, 0, -1)
+            values = [_raw(value) for value in client.lrange(key, 0, -1)]
         elif kind == "hash":
-            values = [b"%s=%s" % item for item in client.hgetall(key).items()]
+            values = [b"%s=%s" % (_raw(field), _raw(value)) for field, value in client.hgetall(key).items()]
         elif kind == "set":
-            values = list(client.smembers(key))
-        elif kind == "zset":
-            values = client.zrange(key, 0, -1)
+            values = [_raw(value) for value in client.smembers(key)]
+        elif kind == "zset":  # members only: no scores are asked for
+            values = [_raw(value) for value in client.zrange(key, 0, -1) if isinstance(value, bytes | str)]
         else:
             values = []
+        name = _raw(key).decode(errors="replace")
         for value in values:
-            yield key.decode(errors="replace"), value or b""
-            yield key.decode(errors="replace"), _decoded_message_body(value or b"")
+            yield name, value
+            yield name, _decoded_message_body(value)
+
+
+def _raw(value: bytes | str | None) -> bytes:
+    # The client does not decode responses, so a value is bytes; its types allow str too.
+    if isinstance(value, str):
+        return value.encode()
+    return value or b""
 
 
 def _decoded_message_body(value: bytes) -> bytes:
@@ -407,7 +417,9 @@ def all_logs(caplog):
     """Every log record of every logger, down to DEBUG, with its traceback."""
     caplog.set_level(logging.DEBUG)
     quiet = [
-        logger for logger in logging.root.manager.loggerDict.values() if getattr(logger, "propagate", True) is False
+        logger
+        for logger in logging.root.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger) and logger.propagate is False
     ]
     for logger in quiet:
         logger.addHandler(caplog.handler)
