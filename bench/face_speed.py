@@ -130,7 +130,7 @@ def _real_encodings() -> dict[str, list[np.ndarray]]:
     encodings, _, computed = encodings_cached([p for paths in people.values() for p in paths], "ours")
     if computed:
         note(f"encoded {computed} LFW images to model the template distribution")
-    out = {name: [encodings[p] for p in paths if encodings[p] is not None] for name, paths in people.items()}
+    out = {name: [vector for p in paths if (vector := encodings[p]) is not None] for name, paths in people.items()}
     return {name: vectors for name, vectors in out.items() if vectors}
 
 
@@ -260,7 +260,9 @@ def identify_speed(templates: list[tuple[int, np.ndarray]], probes: np.ndarray) 
 
     times: dict[str, list[float]] = {"ours": [], "library": [], "matvec": []}
     for probe in probes[:5]:  # warm-up
-        ours(probe), library(probe), matvec(probe)
+        ours(probe)
+        library(probe)
+        matvec(probe)
     for index, probe in enumerate(probes):
         order = [("ours", ours), ("library", library), ("matvec", matvec)]
         for label, function in order if index % 2 else reversed(order):
@@ -274,7 +276,11 @@ def identify_speed(templates: list[tuple[int, np.ndarray]], probes: np.ndarray) 
     for p in probes:  # the matrix-vector form must decide exactly as gallery_identify does
         reference = gallery_identify(gallery, p, threshold=np.inf, margin=0.0)
         person, distance = matvec(p)
-        matvec_agree += person == reference.employee_id and abs(distance - reference.distance) < 1e-4
+        matvec_agree += (
+            person == reference.employee_id
+            and reference.distance is not None
+            and abs(distance - reference.distance) < 1e-4
+        )
     return {**times, "build": builds, "array_build": array_builds, "agree": agree, "matvec_agree": matvec_agree}
 
 
