@@ -94,13 +94,17 @@ def clip_cached(seconds: float) -> Path:
 def _clip_build(target: Path, seconds: int) -> None:
     import av
     import cv2
+    import numpy as np
 
     with av.open(str(SOURCE_CLIP)) as source:
         video = source.streams.video[0]
         decoded = [(frame.time, frame.to_ndarray(format="bgr24")) for frame in source.decode(video)]
     start = decoded[0][0]
     times = [t - start for t, _ in decoded]
-    span = times[-1] + 1 / float(video.average_rate)
+    rate = video.average_rate
+    if rate is None:
+        raise RuntimeError(f"{SOURCE_CLIP} has no frame rate")
+    span = times[-1] + 1 / float(rate)
     with av.open(str(target), mode="w") as sink:
         stream = sink.add_stream("libx264", rate=FPS)
         stream.width, stream.height, stream.pix_fmt = WIDTH, HEIGHT, "yuv420p"
@@ -120,7 +124,8 @@ def _clip_build(target: Path, seconds: int) -> None:
                 picked += 1
             bgr = cv2.resize(decoded[picked][1], (WIDTH, HEIGHT), interpolation=cv2.INTER_LINEAR)
             code_stamp(bgr, index)
-            frame = av.VideoFrame.from_ndarray(bgr, format="bgr24")
+            # cv2's stubs leave the element type open; the resized frame is 8-bit BGR as it came in.
+            frame = av.VideoFrame.from_ndarray(bgr.astype(np.uint8, copy=False), format="bgr24")
             frame.pts, frame.time_base = index, Fraction(1, FPS)
             sink.mux(stream.encode(frame))
         sink.mux(stream.encode(None))
@@ -297,16 +302,18 @@ class RtspServer:
 
     def __enter__(self) -> RtspServer:
         server = [SYSTEM_PYTHON, "-P", str(SERVER_SCRIPT), str(self.port), str(self.clip)]
-        self.process = subprocess.Popen(
+        process = self.process = subprocess.Popen(
             ["timeout", "--kill-after=10", str(int(self.budget_s)), *server],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
         )
+        output = process.stdout
+        assert output is not None  # stdout=PIPE
         ready = threading.Event()
 
         def read() -> None:
-            for line in self.process.stdout:
+            for line in output:
                 self.lines.append(line)
                 if line.strip() == "READY":
                     ready.set()
@@ -315,11 +322,13 @@ class RtspServer:
         if not ready.wait(20):
             self.__exit__(None, None, None)
             raise RuntimeError(f"the RTSP test server did not start: {''.join(self.lines)[-2000:]}")
-        note(f"RTSP test server on 127.0.0.1:{self.port} (pid {self.process.pid}), clip {self.clip.name}")
+        note(f"RTSP test server on 127.0.0.1:{self.port} (pid {process.pid}), clip {self.clip.name}")
         return self
 
     def cpu_seconds(self) -> float:
         """The server's CPU time so far (the child of ``timeout``), 0 where /proc cannot tell."""
+        if self.process is None:
+            return 0.0
         pid = self.process.pid
         try:
             children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
