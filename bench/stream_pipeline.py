@@ -55,6 +55,7 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from bench.report import emit, note, percentile
 from bench.stream_source import (
@@ -112,7 +113,7 @@ class Runner:
         self.segments: list[Segment] = []
         self.statuses: list[dict] = []
         self.process: subprocess.Popen | None = None
-        self._log = None
+        self._log: IO[str] | None = None
         self.lock = threading.Lock()
 
     def command(self) -> list[str]:
@@ -144,8 +145,17 @@ class Runner:
         )
         threading.Thread(target=self._read_status, daemon=True).start()
 
+    @property
+    def started(self) -> subprocess.Popen:
+        """The runner's process; start() must have been called."""
+        if self.process is None:
+            raise RuntimeError(f"{self.label} has not been started")
+        return self.process
+
     def _read_status(self) -> None:
-        for line in self.process.stdout:
+        output = self.started.stdout
+        assert output is not None  # stdout=PIPE
+        for line in output:
             if line.startswith("{"):
                 try:
                     status = json.loads(line)
@@ -167,11 +177,11 @@ class Runner:
                 continue
             copy: Path | None = self.stash / name
             try:
-                shutil.copyfile(self.output_dir / name, copy)
+                shutil.copyfile(self.output_dir / name, self.stash / name)
             except OSError:
                 copy = None
             with self.lock:
-                self.segments.append(Segment(name, now, cpu_seconds(self.process.pid), copy))
+                self.segments.append(Segment(name, now, cpu_seconds(self.started.pid), copy))
 
     def window_cpu(self, start: float, end: float) -> float:
         """CPU seconds between the first and the last segment that appeared in [start, end]."""
@@ -359,13 +369,13 @@ def run_round(
         watcher = Watcher(runners)
         deadline = time.monotonic() + START_TIMEOUT_S
         while any(runner.first_segment_at() is None for runner in runners):
-            failed = [runner for runner in runners if runner.process.poll() is not None]
+            failed = [runner for runner in runners if runner.started.poll() is not None]
             if failed or time.monotonic() > deadline:
                 broken = failed or [runner for runner in runners if runner.first_segment_at() is None]
                 details = "; ".join(f"{runner.label}: {runner.log_tail()}" for runner in broken)
                 raise RuntimeError(f"no HLS segment within {START_TIMEOUT_S:.0f} s: {details}")
             time.sleep(0.1)
-        window_start = max(runner.first_segment_at() for runner in runners) + WARMUP_S
+        window_start = max(at for runner in runners if (at := runner.first_segment_at()) is not None) + WARMUP_S
         window_end = window_start + window_s
         time.sleep(max(0.0, window_start - time.monotonic()))
         harness = _harness_cpu(server)
@@ -379,8 +389,8 @@ def run_round(
             f" machine {max(0.0, busy - measured - own - served) / window_s:.3f}"
         )
         for runner in runners:
-            if runner.process.poll() is not None:
-                note(f"{runner.label} exited early (code {runner.process.returncode}): {runner.log_tail()}")
+            if runner.started.poll() is not None:
+                note(f"{runner.label} exited early (code {runner.started.returncode}): {runner.log_tail()}")
     finally:
         if watcher is not None:
             watcher.close()
