@@ -45,12 +45,15 @@ import os
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bench.report import emit, note
+
+if TYPE_CHECKING:
+    from biometrics.gallery import Gallery
 
 NAME = "face_accuracy"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -78,6 +81,11 @@ NO_FACE = "no_face"
 
 Encodings = dict[Path, np.ndarray | None]  # None: the image was rejected
 Reasons = dict[Path, str]
+
+
+def acquired(encodings: Encodings) -> dict[Path, np.ndarray]:
+    """Only the images the pipeline accepted, so a lookup always has an encoding to compare."""
+    return {path: encoding for path, encoding in encodings.items() if encoding is not None}
 
 
 def _django_setup() -> None:
@@ -125,9 +133,14 @@ def _fingerprint(kind: str) -> str:
 Entry = tuple[np.ndarray | None, str, float, float]  # encoding, status, face sharpness, face height
 
 
+def _stored_vector(encoding: np.ndarray | None) -> np.ndarray:
+    """npz holds one array, so a rejected image is kept as a row of NaN (its status says why)."""
+    return encoding if encoding is not None else np.full(128, np.nan)
+
+
 def _cache_save(file: Path, store: dict[str, Entry]) -> None:
     keys = sorted(store)
-    vectors = np.stack([store[k][0] if store[k][0] is not None else np.full(128, np.nan) for k in keys])
+    vectors = np.stack([_stored_vector(store[k][0]) for k in keys])
     file.parent.mkdir(parents=True, exist_ok=True)  # var/ may have been cleaned meanwhile
     temporary = file.with_name(file.stem + ".partial.npz")
     np.savez(
@@ -199,10 +212,19 @@ def encodings_cached(
 # ---------------------------------------------------------------- open-set identification (LFW)
 
 
-def _gallery(templates: list[tuple[int, Path]], encodings: Encodings, skip: Callable[[int, Path], bool]):
+def _gallery(
+    templates: list[tuple[int, Path]],
+    found: dict[Path, np.ndarray],
+    *,
+    without_path: Path | None = None,
+    without_person: int | None = None,
+) -> "Gallery":
+    """The gallery of ``templates``, leaving out one photo (leave one out) or one person (a stranger)."""
     from biometrics.gallery import gallery_build
 
-    return gallery_build([(pid, encodings[path]) for pid, path in templates if not skip(pid, path)])
+    return gallery_build(
+        [(pid, found[path]) for pid, path in templates if path != without_path and pid != without_person]
+    )
 
 
 def open_set_sweep(people: dict[str, list[Path]], encodings: Encodings) -> dict:
@@ -212,7 +234,8 @@ def open_set_sweep(people: dict[str, list[Path]], encodings: Encodings) -> dict:
     enrolled = {name: paths for name, paths in people.items() if len(paths) >= 2}
     visitors = [paths[0] for name, paths in people.items() if len(paths) == 1]
     ids = {name: index for index, name in enumerate(enrolled)}
-    templates = [(ids[name], path) for name, paths in enrolled.items() for path in paths if encodings[path] is not None]
+    found = acquired(encodings)
+    templates = [(ids[name], path) for name, paths in enrolled.items() for path in paths if path in found]
     points = list(dict.fromkeys([(t, m) for t in THRESHOLDS for m in MARGINS] + [(LIBRARY_TOLERANCE, 0.0)]))
     hits = dict.fromkeys(points, 0)
     false_hits = dict.fromkeys(points, 0)  # visitors accepted
@@ -221,27 +244,27 @@ def open_set_sweep(people: dict[str, list[Path]], encodings: Encodings) -> dict:
 
     mated = [(ids[name], path) for name, paths in enrolled.items() for path in paths]
     for pid, probe in mated:
-        if encodings[probe] is None:
+        if probe not in found:
             continue  # failure to acquire: a miss at every point (hits stay 0)
-        loo = _gallery(templates, encodings, lambda _pid, path, probe=probe: path == probe)
-        without_person = _gallery(templates, encodings, lambda other, _path, pid=pid: other == pid)
+        loo = _gallery(templates, found, without_path=probe)
+        without_person = _gallery(templates, found, without_person=pid)
         for point in points:
             threshold, margin = point
-            decision = gallery_identify(loo, encodings[probe], threshold=threshold, margin=margin)
+            decision = gallery_identify(loo, found[probe], threshold=threshold, margin=margin)
             hits[point] += decision.employee_id == pid
             wrong_person[point] += decision.accepted and decision.employee_id != pid
-            stranger = gallery_identify(without_person, encodings[probe], threshold=threshold, margin=margin)
+            stranger = gallery_identify(without_person, found[probe], threshold=threshold, margin=margin)
             false_hits_extended[point] += stranger.accepted
-    full = _gallery(templates, encodings, lambda _pid, _path: False)
-    acquired_visitors = [path for path in visitors if encodings[path] is not None]
+    full = _gallery(templates, found)
+    acquired_visitors = [path for path in visitors if path in found]
     for probe in acquired_visitors:
         for point in points:
             threshold, margin = point
-            accepted = gallery_identify(full, encodings[probe], threshold=threshold, margin=margin).accepted
+            accepted = gallery_identify(full, found[probe], threshold=threshold, margin=margin).accepted
             false_hits[point] += accepted
             false_hits_extended[point] += accepted
 
-    acquired_mated = sum(encodings[path] is not None for _, path in mated)
+    acquired_mated = sum(path in found for _, path in mated)
     # Transaction level (ISO/IEC 19795-1 style): every attempt counts, a refused image is
     # "not identified" - a miss for DIR, a correct non-match for FPIR. The algorithm-level
     # figures over acquired images only are kept too.
@@ -302,21 +325,22 @@ def library_end_to_end(people: dict[str, list[Path]], encodings: Encodings) -> t
 
     fr = face._face_recognition()
     enrolled = {name: paths for name, paths in people.items() if len(paths) >= 2}
-    rows = [(name, path) for name, paths in enrolled.items() for path in paths if encodings[path] is not None]
-    matrix = np.stack([encodings[path] for _, path in rows])
+    found = acquired(encodings)
+    rows = [(name, path) for name, paths in enrolled.items() for path in paths if path in found]
+    matrix = np.stack([found[path] for _, path in rows])
     owners = [name for name, _ in rows]
     hits = mated = 0
     for name, paths in enrolled.items():
         for probe in paths:
             mated += 1
-            if encodings[probe] is None:
+            if probe not in found:
                 continue
-            distances = fr.face_distance(matrix, encodings[probe])
+            distances = fr.face_distance(matrix, found[probe])
             distances[[i for i, (_, path) in enumerate(rows) if path == probe]] = np.inf
             best = int(np.argmin(distances))
             hits += distances[best] <= LIBRARY_TOLERANCE and owners[best] == name
-    visitors = [paths[0] for paths in people.values() if len(paths) == 1 and encodings[paths[0]] is not None]
-    accepted = sum(float(fr.face_distance(matrix, encodings[path]).min()) <= LIBRARY_TOLERANCE for path in visitors)
+    visitors = [paths[0] for paths in people.values() if len(paths) == 1 and paths[0] in found]
+    accepted = sum(float(fr.face_distance(matrix, found[path]).min()) <= LIBRARY_TOLERANCE for path in visitors)
     return hits / mated, accepted / max(1, len(visitors))
 
 
@@ -338,35 +362,38 @@ def verification(people: dict[str, list[Path]], encodings: Encodings, threshold:
     ids = {name: index for index, name in enumerate(names)}
     enrolled = [name for name in names if len(people[name]) >= 2]
     images = [(name, path) for name in names for path in people[name]]
-    usable = [(name, path) for name, path in images if encodings[path] is not None]
+    found = acquired(encodings)
+    usable = [(name, path) for name, path in images if path in found]
 
-    genuine, impostor = [], []
+    genuine: list[float] = []
+    impostor: list[float] = []
     for i, (name_a, path_a) in enumerate(usable):
         for name_b, path_b in usable[i + 1 :]:
-            distance = float(np.linalg.norm(encodings[path_a] - encodings[path_b]))
+            distance = float(np.linalg.norm(found[path_a] - found[path_b]))
             (genuine if name_a == name_b else impostor).append(distance)
 
-    templates = [(ids[name], path) for name in enrolled for path in people[name] if encodings[path] is not None]
-    accepted = {"genuine": [], "impostor": []}  # per trial: (accepted at threshold, accepted at 0.6)
+    templates = [(ids[name], path) for name in enrolled for path in people[name] if path in found]
+    # per trial: (accepted at threshold, accepted at 0.6)
+    accepted: dict[str, list[tuple[bool, bool]]] = {"genuine": [], "impostor": []}
     rank1 = rank1_trials = 0
     genuine_fta = 0
     for name, probe in images:
-        if encodings[probe] is None:
+        if probe not in found:
             if name in enrolled:
                 genuine_fta += 1
                 accepted["genuine"].append((False, False))
             continue
-        loo = _gallery(templates, encodings, lambda _pid, path, probe=probe: path == probe)
+        loo = _gallery(templates, found, without_path=probe)
         for claimed in enrolled:
             kind = "genuine" if claimed == name else "impostor"
-            at = gallery_verify(loo, encodings[probe], employee_id=ids[claimed], threshold=threshold).accepted
+            at = gallery_verify(loo, found[probe], employee_id=ids[claimed], threshold=threshold).accepted
             at_default = gallery_verify(
-                loo, encodings[probe], employee_id=ids[claimed], threshold=LIBRARY_TOLERANCE
+                loo, found[probe], employee_id=ids[claimed], threshold=LIBRARY_TOLERANCE
             ).accepted
             accepted[kind].append((at, at_default))
         if name in enrolled:
             rank1_trials += 1
-            closest = gallery_identify(loo, encodings[probe], threshold=np.inf, margin=0.0)
+            closest = gallery_identify(loo, found[probe], threshold=np.inf, margin=0.0)
             rank1 += closest.employee_id == ids[name]
 
     def rate(kind: str, column: int) -> float:
@@ -394,14 +421,15 @@ def verification(people: dict[str, list[Path]], encodings: Encodings, threshold:
 def closed_set_rank1_library(people: dict[str, list[Path]], encodings: Encodings) -> float:
     """Rank-1 of the library end to end (its encodings, nearest template), for the baseline."""
     enrolled = [name for name in people if len(people[name]) >= 2]
-    rows = [(name, path) for name in enrolled for path in people[name] if encodings[path] is not None]
+    found = acquired(encodings)
+    rows = [(name, path) for name in enrolled for path in people[name] if path in found]
     hits = trials = 0
     for name, probe in rows:
         trials += 1
         others = [(other, path) for other, path in rows if path != probe]
-        distances = [float(np.linalg.norm(encodings[path] - encodings[probe])) for _, path in others]
+        distances = [float(np.linalg.norm(found[path] - found[probe])) for _, path in others]
         hits += others[int(np.argmin(distances))][0] == name
-    trials += sum(encodings[path] is None for name in enrolled for path in people[name])
+    trials += sum(path not in found for name in enrolled for path in people[name])
     return hits / max(1, trials)
 
 
@@ -450,8 +478,11 @@ def run(env: object = None) -> list[dict]:
 
     from biometrics.face import MIN_SHARPNESS
 
+    ours_found, library_found = acquired(ours), acquired(library)
     drift = [
-        float(np.linalg.norm(ours[p] - library[p])) for p in lfw_paths if ours[p] is not None and library[p] is not None
+        float(np.linalg.norm(ours_found[p] - library_found[p]))
+        for p in lfw_paths
+        if p in ours_found and p in library_found
     ]
     note(
         f"lfw: our encoding (crop, box from the downscaled detection) vs the library's (full image, upsample 1) of "
