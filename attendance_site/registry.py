@@ -98,32 +98,58 @@ class CheckInMethod:
 
 @dataclass(frozen=True)
 class FaceMatcher:
-    """Turns a photo into a probe and finds whose it is among enrolled templates.
+    """Turns a photo into a probe and finds whose it is among a site's enrolled templates.
+
+    The services and camera streams reach faces only through the configured matcher
+    (``BIOMETRIC_BACKENDS["face_matcher"]``). Its callables, and what they must do:
+
+    - ``sample_extract(image: bytes) -> FaceSample``: decode and check one photo, raising
+      ``biometrics.face.FaceRejected(code, detail)`` for an unusable one (a 400);
+    - ``encode(rgb, box) -> encoding``: the encoding of a face already found in a frame;
+    - ``identify(gallery, encoding, *, threshold, margin) -> Identification``: 1:N;
+    - ``verify(gallery, encoding, *, employee_id, threshold) -> Identification``: 1:1;
+    - ``confidence(distance, threshold) -> float`` in [0, 1].
 
     The built-in one (biometrics/extensions.py) wraps biometrics/face.py and gallery.py.
     """
 
     key: str
     sample_extract: Callable[[bytes], Any]
+    encode: Callable[[Any, Any], Any]
     identify: Callable[..., Any]
     verify: Callable[..., Any]
+    confidence: Callable[[float, float], float]
     kind: ClassVar[str] = "face_matcher"
 
 
 @dataclass(frozen=True)
 class VoiceVerifier:
-    """Turns a recording into an embedding and scores it against a template (biometrics/voice.py)."""
+    """Turns a recording into an embedding and scores it against a template (1:1 only).
+
+    - ``embed(clip: bytes) -> embedding``, raising ``biometrics.voice.AudioRejected(code,
+      detail)`` for an unusable clip (a 400);
+    - ``template_build(embeddings) -> template`` (a float vector, stored encrypted);
+    - ``score(template, embedding) -> float`` and ``accepts(score) -> bool``.
+
+    The built-in one wraps biometrics/voice.py.
+    """
 
     key: str
     embed: Callable[[bytes], Any]
     template_build: Callable[[list[Any]], Any]
     score: Callable[[Any, Any], float]
+    accepts: Callable[[float], bool]
     kind: ClassVar[str] = "voice_verifier"
 
 
 @dataclass(frozen=True)
 class LivenessCheck:
-    """Decides from a few still images whether a live person is in front of the camera (biometrics/liveness.py)."""
+    """Decides from a few still images whether a live person is in front of the camera.
+
+    ``check(images: list[bytes])`` returns a result with ``passed``, ``score`` and
+    ``reason``, raising ``biometrics.face.FaceRejected`` for an undecodable image. The
+    built-in one wraps biometrics/liveness.py.
+    """
 
     key: str
     check: Callable[[list[bytes]], Any]
@@ -131,6 +157,9 @@ class LivenessCheck:
 
 
 BiometricBackend = FaceMatcher | VoiceVerifier | LivenessCheck
+BIOMETRIC_BACKEND_KINDS: dict[str, type[BiometricBackend]] = {
+    backend.kind: backend for backend in (FaceMatcher, VoiceVerifier, LivenessCheck)
+}
 
 
 @runtime_checkable

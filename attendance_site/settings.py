@@ -422,6 +422,13 @@ BIOMETRIC_MAX_IMAGE_BYTES = env.int("BIOMETRIC_MAX_IMAGE_BYTES", default=8 * 102
 BIOMETRIC_MAX_IMAGE_PIXELS = env.int("BIOMETRIC_MAX_IMAGE_PIXELS", default=24_000_000)
 # How long a device waits for the recognition worker before it gets a 503.
 BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS = env.float("BIOMETRIC_RECOGNITION_TIMEOUT_SECONDS", default=15.0)
+# Which registered biometric backend serves each kind (registry.biometric_backends, keyed
+# by kind): a plugin's matcher is chosen here, and an unknown key stops start-up.
+BIOMETRIC_BACKENDS = {
+    "face_matcher": env.str("BIOMETRIC_FACE_MATCHER", default="face"),
+    "voice_verifier": env.str("BIOMETRIC_VOICE_VERIFIER", default="voice"),
+    "liveness": env.str("BIOMETRIC_LIVENESS", default="liveness"),
+}
 # QR check-in tokens rotate this often and are valid for one window (plus one for clock skew).
 QR_TOKEN_WINDOW_SECONDS = env.int("QR_TOKEN_WINDOW_SECONDS", default=30)
 

@@ -1,6 +1,7 @@
 """Reads of the biometrics app: consent state, enrolment state, per-site galleries."""
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 from django.conf import settings
@@ -9,6 +10,7 @@ from django.db.models import QuerySet
 from accounts.permissions import RequestUser
 from accounts.selectors import visible_site_ids
 from attendance_site.process_cache import VersionedProcessCache
+from attendance_site.registry import BiometricBackend, FaceMatcher, LivenessCheck, VoiceVerifier, registry
 from biometrics import crypto
 from biometrics.face import ImageLimits
 from biometrics.gallery import Gallery, gallery_build
@@ -19,6 +21,30 @@ from employees.models import Employee
 def image_limits() -> ImageLimits:
     """The upload limits in force (settings), for the Django-free face module."""
     return ImageLimits(max_bytes=settings.BIOMETRIC_MAX_IMAGE_BYTES, max_pixels=settings.BIOMETRIC_MAX_IMAGE_PIXELS)
+
+
+def face_matcher() -> FaceMatcher:
+    """The face matcher BIOMETRIC_BACKENDS names (checked at start-up)."""
+    return _biometric_backend(FaceMatcher)
+
+
+def voice_verifier() -> VoiceVerifier:
+    return _biometric_backend(VoiceVerifier)
+
+
+def liveness_check_backend() -> LivenessCheck:
+    return _biometric_backend(LivenessCheck)
+
+
+BackendT = TypeVar("BackendT", FaceMatcher, VoiceVerifier, LivenessCheck)
+
+
+def _biometric_backend(backend_type: type[BackendT]) -> BackendT:
+    # Read per call, not cached: settings overridden in tests must take effect.
+    backend: BiometricBackend = registry.biometric_backends[settings.BIOMETRIC_BACKENDS[backend_type.kind]]
+    if not isinstance(backend, backend_type):
+        raise TypeError(f"biometric backend {backend.key!r} is a {backend.kind}, not a {backend_type.kind}")
+    return backend
 
 
 def consents_visible_to(user: RequestUser) -> QuerySet[BiometricConsent]:

@@ -21,10 +21,9 @@ from django.db import DatabaseError
 
 from attendance.models import AttendanceEvent
 from attendance.services import attendance_event_record
-from biometrics.face import MIN_FACE_SIZE, FaceBox, face_encode
-from biometrics.gallery import confidence_from_distance, gallery_identify
+from biometrics.face import MIN_FACE_SIZE, FaceBox
 from biometrics.models import SiteBiometricPolicy
-from biometrics.selectors import site_gallery, site_policy
+from biometrics.selectors import face_matcher, site_gallery, site_policy
 from employees.models import Employee
 from streaming.models import CameraStream
 
@@ -52,20 +51,21 @@ class StreamRecognizer:
             policy = self.policy = site_policy(site_id=self.stream.site_id)
             self.policy_read_at = now
         gallery = site_gallery(site_id=self.stream.site_id)
+        matcher = face_matcher()
         labels: list[str | None] = []
         for box in boxes:
             employee_id = None
             confidence = 0.0
             if gallery.size and box.height >= MIN_FACE_SIZE:
-                result = gallery_identify(
+                result = matcher.identify(
                     gallery,
-                    face_encode(rgb, box),
+                    matcher.encode(rgb, box),
                     threshold=policy.face_distance_threshold,
                     margin=policy.face_margin,
                 )
                 employee_id = result.employee_id
                 if employee_id is not None and result.distance is not None:
-                    confidence = confidence_from_distance(result.distance, policy.face_distance_threshold)
+                    confidence = matcher.confidence(result.distance, policy.face_distance_threshold)
             if employee_id is None:
                 labels.append(None)
                 continue

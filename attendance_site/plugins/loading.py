@@ -4,7 +4,8 @@
 enabled plugin's version range and required settings and merges its defaults, so a
 plugin that cannot run stops start-up with a message naming it. ``extensions_load``
 runs last among the apps' ``ready()`` and fills the registry from every installed app's
-``extensions.py`` in INSTALLED_APPS order (built-ins first), then freezes it.
+``extensions.py`` in INSTALLED_APPS order (built-ins first), then freezes it and checks
+that the configured biometric backends are registered.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from django.apps import AppConfig
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import module_has_submodule
 
@@ -90,6 +92,28 @@ def extensions_load(app_configs: Iterable[AppConfig]) -> None:
             for item in items:
                 store.register(item, owner=app_config.name)
     registry.freeze()
+    biometric_backends_check(settings.BIOMETRIC_BACKENDS)
+
+
+def biometric_backends_check(configured: dict[str, str]) -> None:
+    """Each configured backend must be registered, and of its kind, before anything asks for it."""
+    from attendance_site.registry import BIOMETRIC_BACKEND_KINDS, registry
+
+    for kind, key in configured.items():
+        if kind not in BIOMETRIC_BACKEND_KINDS:
+            raise ImproperlyConfigured(
+                f"BIOMETRIC_BACKENDS: {kind!r} is no kind of biometric backend"
+                f" (kinds: {', '.join(sorted(BIOMETRIC_BACKEND_KINDS))})."
+            )
+        backend = registry.biometric_backends.get(key)
+        if backend is None or backend.kind != kind:
+            known = sorted(item.key for item in registry.biometric_backends if item.kind == kind)
+            raise ImproperlyConfigured(
+                f"BIOMETRIC_BACKENDS[{kind!r}]: no {kind} backend {key!r} is registered (registered: {', '.join(known)})."
+            )
+    missing = set(BIOMETRIC_BACKEND_KINDS) - configured.keys()
+    if missing:
+        raise ImproperlyConfigured(f"BIOMETRIC_BACKENDS names no backend for {', '.join(sorted(missing))}.")
 
 
 def _extensions_module(app_config: AppConfig) -> ModuleType | None:

@@ -127,7 +127,7 @@ def face_check_in(
 
 def voice_check_in(*, check: BiometricCheckIn, clip: bytes, claimed_employee_id: int) -> RecordResult:
     """Voice verifies a claimed identity (1:1); it is too weak to pick one person out of many."""
-    from biometrics import voice
+    from biometrics.voice import AudioRejected
 
     replayed = check_in_replayed(check)
     if replayed is not None:
@@ -137,11 +137,12 @@ def voice_check_in(*, check: BiometricCheckIn, clip: bytes, claimed_employee_id:
     template = selectors.voice_template_of(employee_id=employee.pk)
     if template is None:
         raise ValidationError({"employee": "This employee has no voice enrolled."})
+    verifier = selectors.voice_verifier()
     try:
-        probe = voice.voice_embedding(voice.audio_decode(clip))
-    except voice.AudioRejected as rejection:
+        probe = verifier.embed(clip)
+    except AudioRejected as rejection:
         raise BiometricRejected("clip", rejection.code, rejection.detail)
-    score = voice.voice_score(template, probe)
-    if score < voice.VOICE_ACCEPT_THRESHOLD:
+    score = verifier.score(template, probe)
+    if not verifier.accepts(score):
         raise BiometricRejected("clip", "voice_not_recognised", "The voice does not match the claimed employee.")
     return check_in_record(check, employee=employee, method="voice", confidence=float(np.clip(score, 0.0, 1.0)))

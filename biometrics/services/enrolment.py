@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import AuditLogEntry
 from accounts.services import audit_record
 from biometrics import crypto, selectors
-from biometrics.face import FaceRejected, face_sample_extract
+from biometrics.face import FaceRejected
 from biometrics.models import FaceTemplate, VoiceTemplate
 from biometrics.services.consent import consent_require
 from biometrics.services.errors import BiometricRejected
@@ -24,10 +24,11 @@ def face_templates_enroll(*, actor: User, employee: Employee, images: list[bytes
     consent_require(employee)
     if not images:
         raise ValidationError({"images": "Send at least one photo."})
+    matcher = selectors.face_matcher()
     samples = []
     for index, data in enumerate(images):
         try:
-            samples.append(face_sample_extract(data, limits=selectors.image_limits()))
+            samples.append(matcher.sample_extract(data))
         except FaceRejected as rejection:
             raise BiometricRejected("images", rejection.code, f"Photo {index + 1}: {rejection.detail}")
     retention_days = settings.BIOMETRIC_RAW_IMAGE_RETENTION_DAYS
@@ -64,18 +65,19 @@ def raw_face_images_purge(*, now: datetime | None = None) -> int:
 
 
 def voice_template_enroll(*, actor: User, employee: Employee, clips: list[bytes]) -> VoiceTemplate:
-    from biometrics import voice
+    from biometrics.voice import AudioRejected
 
     consent_require(employee)
     if len(clips) < 2:
         raise ValidationError({"clips": "Voice enrolment needs at least two clips."})
+    verifier = selectors.voice_verifier()
     embeddings = []
     for index, data in enumerate(clips):
         try:
-            embeddings.append(voice.voice_embedding(voice.audio_decode(data)))
-        except voice.AudioRejected as rejection:
+            embeddings.append(verifier.embed(data))
+        except AudioRejected as rejection:
             raise BiometricRejected("clips", rejection.code, f"Clip {index + 1}: {rejection.detail}")
-    template = voice.voice_template_build(embeddings).astype(np.float32)
+    template = np.asarray(verifier.template_build(embeddings), dtype=np.float32)
     with transaction.atomic():
         VoiceTemplate.objects.filter(employee=employee).delete()
         stored = VoiceTemplate.objects.create(

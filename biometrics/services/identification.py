@@ -3,8 +3,7 @@
 from typing import Any
 
 from biometrics import selectors
-from biometrics.face import FaceRejected, face_sample_extract
-from biometrics.gallery import confidence_from_distance, gallery_identify, gallery_verify
+from biometrics.face import FaceRejected
 
 
 def face_identify(
@@ -21,13 +20,14 @@ def face_identify(
     code and detail (why it was rejected, or "identified").
     """
     policy = selectors.site_policy(site_id=site_id)
+    matcher = selectors.face_matcher()
     liveness_score = None
     try:
         if frames:
             liveness_score = _liveness_score(frames)
         elif policy.liveness_required or liveness_required:
             raise FaceRejected("liveness_required", "This site requires a liveness check: send a burst of frames.")
-        sample = face_sample_extract(image, limits=selectors.image_limits())
+        sample = matcher.sample_extract(image)
     except FaceRejected as rejection:
         return _identification(None, None, None, liveness_score, rejection.code, rejection.detail)
     if liveness_score is not None and liveness_score < 0.5:
@@ -36,23 +36,20 @@ def face_identify(
     gallery = selectors.site_gallery(site_id=site_id)
     threshold = policy.face_distance_threshold
     if claimed_employee_id is not None:
-        result = gallery_verify(gallery, sample.encoding, employee_id=claimed_employee_id, threshold=threshold)
+        result = matcher.verify(gallery, sample.encoding, employee_id=claimed_employee_id, threshold=threshold)
     else:
-        result = gallery_identify(gallery, sample.encoding, threshold=threshold, margin=policy.face_margin)
-    confidence = None if result.distance is None else confidence_from_distance(result.distance, threshold)
+        result = matcher.identify(gallery, sample.encoding, threshold=threshold, margin=policy.face_margin)
+    confidence = None if result.distance is None else matcher.confidence(result.distance, threshold)
     code = "identified" if result.accepted else "face_not_recognised"
     return _identification(result.employee_id, result.distance, confidence, liveness_score, code, result.reason)
 
 
 def _liveness_score(frames: list[bytes]) -> float:
-    from biometrics.face import image_decode
-    from biometrics.liveness import liveness_check
-
-    limits = selectors.image_limits()
-    result = liveness_check([image_decode(frame, limits=limits) for frame in frames])
+    # A backend's error for an undecodable frame is FaceRejected too (the backend contract).
+    result = selectors.liveness_check_backend().check(frames)
     if not result.passed:
         raise FaceRejected("liveness_failed", f"The liveness check failed: {result.reason}")
-    return result.score
+    return float(result.score)
 
 
 def _identification(
