@@ -147,7 +147,6 @@ def test_start_up_stops_for_a_plugin_that_does_not_exist():
     assert f"Plugin {EXAMPLES}.nowhere (PLUGINS): no module '{EXAMPLES}.nowhere'" in result.stderr
 
 
-
 def test_start_up_stops_for_an_unknown_configured_face_matcher_naming_it():
     result = manage("check", BIOMETRIC_FACE_MATCHER="eigenfaces")
 
@@ -163,6 +162,7 @@ def test_start_up_stops_for_a_backend_of_another_kind_configured_as_face_matcher
 
     assert result.returncode != 0
     assert "BIOMETRIC_BACKENDS['face_matcher']: no face_matcher backend 'voice' is registered" in result.stderr
+
 
 ENABLED_PROBE = """
 import json

@@ -109,7 +109,8 @@ def biometric_backends_check(configured: dict[str, str]) -> None:
         if backend is None or backend.kind != kind:
             known = sorted(item.key for item in registry.biometric_backends if item.kind == kind)
             raise ImproperlyConfigured(
-                f"BIOMETRIC_BACKENDS[{kind!r}]: no {kind} backend {key!r} is registered (registered: {', '.join(known)})."
+                f"BIOMETRIC_BACKENDS[{kind!r}]: no {kind} backend {key!r} is registered"
+                f" (registered: {', '.join(known)})."
             )
     missing = set(BIOMETRIC_BACKEND_KINDS) - configured.keys()
     if missing:
